@@ -1,0 +1,197 @@
+"""Duck typing of streamed chunks: what a chunk carries, whatever library produced it.
+
+The helpers recognise Haystack's `StreamingChunk` (with `ToolCallDelta` and `ReasoningContent`)
+without importing Haystack, and any other object with the same attribute names.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+def default_chunk_mapper(chunk: Any) -> str:
+    """Turn a chunk into text: `str` as is, `.content` of objects that have it, else `str(chunk)`."""
+    if isinstance(chunk, str):
+        return chunk
+    if hasattr(chunk, "content"):
+        content = chunk.content
+        if content is None:
+            return ""
+        return content if isinstance(content, str) else str(content)
+    return str(chunk)
+
+
+def is_custom_event(chunk: Any) -> bool:
+    """Tell whether a chunk is a custom event: an object with a callable `to_event_dict()`."""
+    return callable(getattr(chunk, "to_event_dict", None))
+
+
+def extract_reasoning_text(chunk: Any) -> str | None:
+    """Return the reasoning text a chunk carries, or `None` when it carries none (or only empty text).
+
+    Reads `chunk.reasoning.reasoning_text` when that is a string (Haystack `ReasoningContent`),
+    otherwise `str(chunk.reasoning)` for any other truthy `reasoning`.
+    """
+    reasoning = getattr(chunk, "reasoning", None)
+    if not reasoning:
+        return None
+    text = getattr(reasoning, "reasoning_text", None)
+    if not isinstance(text, str):
+        text = str(reasoning)
+    return text or None
+
+
+def extract_finish_reason(chunk: Any) -> str | None:
+    """Return the chunk's `finish_reason` attribute as a string, or `None`."""
+    reason = getattr(chunk, "finish_reason", None)
+    return None if reason is None else str(reason)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallFragment:
+    """One piece of a streamed tool (function) call, normalised from whatever shape the chunk had.
+
+    `index` is the position of the call among parallel calls when the chunk gave one; `call_id` and
+    `name` are usually present only on a call's first fragment; `arguments` is the next piece of the
+    JSON arguments text (`None` adds nothing).
+    """
+
+    index: int | None
+    call_id: str | None
+    name: str | None
+    arguments: str | None
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def extract_tool_call_fragments(chunk: Any) -> list[ToolCallFragment]:
+    """Return the tool-call fragments a chunk carries, in order; an empty list when it carries none.
+
+    Two shapes are recognised:
+
+    - a non-empty `tool_calls` list whose entries have `index`, `id`, `tool_name` or `name`, and
+      `arguments` (Haystack `ToolCallDelta`, or dicts with those keys, or OpenAI's
+      `{"index", "id", "function": {"name", "arguments"}}`);
+    - a `function_call_id` attribute that is not `None`, with `function_call_name` and
+      `function_call_arguments`.
+    """
+    tool_calls = getattr(chunk, "tool_calls", None)
+    if tool_calls:
+        return [_fragment_from_entry(entry) for entry in tool_calls]
+    call_id = getattr(chunk, "function_call_id", None)
+    if call_id is not None and hasattr(chunk, "function_call_arguments"):
+        return [
+            ToolCallFragment(
+                index=None,
+                call_id=str(call_id),
+                name=_text_or_none(getattr(chunk, "function_call_name", None)),
+                arguments=_text_or_none(chunk.function_call_arguments),
+            )
+        ]
+    return []
+
+
+def _fragment_from_entry(entry: Any) -> ToolCallFragment:
+    if isinstance(entry, Mapping):
+        function = entry.get("function") or {}
+        name = entry.get("tool_name") or entry.get("name") or function.get("name")
+        arguments = entry.get("arguments", function.get("arguments"))
+        index = entry.get("index")
+        call_id = entry.get("id")
+    else:
+        name = getattr(entry, "tool_name", None) or getattr(entry, "name", None)
+        arguments = getattr(entry, "arguments", None)
+        index = getattr(entry, "index", None)
+        call_id = getattr(entry, "id", None)
+    return ToolCallFragment(
+        index=index if isinstance(index, int) else None,
+        call_id=_text_or_none(call_id),
+        name=_text_or_none(name),
+        arguments=_text_or_none(arguments),
+    )
+
+
+def _as_dict(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return dict(value)
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        dumped = dump()
+        return dict(dumped) if isinstance(dumped, Mapping) else None
+    return None
+
+
+def extract_usage(chunk: Any) -> dict[str, Any] | None:
+    """Return the token usage a chunk carries, as a dict, or `None`.
+
+    Looks at `chunk.usage` (a dict or a pydantic model), then at Haystack's `chunk.meta["usage"]`.
+    """
+    usage = _as_dict(getattr(chunk, "usage", None))
+    if usage:
+        return usage
+    meta = getattr(chunk, "meta", None)
+    if isinstance(meta, Mapping):
+        usage = _as_dict(meta.get("usage"))
+        if usage:
+            return usage
+    return None
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _nested(usage: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = usage.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def to_chat_usage(usage: Mapping[str, Any]) -> dict[str, Any]:
+    """Express a usage dict in Chat Completions terms (`prompt_tokens`, `completion_tokens`, `total_tokens`).
+
+    Accepts Chat-style or Responses-style keys; keeps any detail objects it is given.
+    """
+    prompt = _int(usage.get("prompt_tokens", usage.get("input_tokens")))
+    completion = _int(usage.get("completion_tokens", usage.get("output_tokens")))
+    total = _int(usage.get("total_tokens")) or prompt + completion
+    result: dict[str, Any] = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
+    prompt_details = _nested(usage, "prompt_tokens_details") or _nested(usage, "input_tokens_details")
+    completion_details = _nested(usage, "completion_tokens_details") or _nested(usage, "output_tokens_details")
+    if prompt_details:
+        result["prompt_tokens_details"] = dict(prompt_details)
+    if completion_details:
+        result["completion_tokens_details"] = dict(completion_details)
+    return result
+
+
+def to_responses_usage(usage: Mapping[str, Any]) -> dict[str, Any]:
+    """Express a usage dict in Responses terms, with the detail objects strict clients require."""
+    input_tokens = _int(usage.get("input_tokens", usage.get("prompt_tokens")))
+    output_tokens = _int(usage.get("output_tokens", usage.get("completion_tokens")))
+    total = _int(usage.get("total_tokens")) or input_tokens + output_tokens
+    input_details = _nested(usage, "input_tokens_details") or _nested(usage, "prompt_tokens_details")
+    output_details = _nested(usage, "output_tokens_details") or _nested(usage, "completion_tokens_details")
+    return {
+        "input_tokens": input_tokens,
+        "input_tokens_details": {"cached_tokens": _int(input_details.get("cached_tokens"))},
+        "output_tokens": output_tokens,
+        "output_tokens_details": {"reasoning_tokens": _int(output_details.get("reasoning_tokens"))},
+        "total_tokens": total,
+    }
+
+
+__all__ = [
+    "ToolCallFragment",
+    "default_chunk_mapper",
+    "extract_finish_reason",
+    "extract_reasoning_text",
+    "extract_tool_call_fragments",
+    "extract_usage",
+    "is_custom_event",
+    "to_chat_usage",
+    "to_responses_usage",
+]

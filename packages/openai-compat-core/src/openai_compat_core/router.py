@@ -1,0 +1,142 @@
+"""The models router (`/v1/models`), the model catalogue behind it, and the router base every API uses."""
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from fastapi import APIRouter, params
+
+from openai_compat_core.callbacks import ensure_async
+from openai_compat_core.errors import (
+    DEFAULT_MAX_BODY_SIZE,
+    callback_errors,
+    model_not_found,
+    route_class_with,
+)
+from openai_compat_core.models import ErrorResponse, ModelObject, ModelsResponse
+
+logger = logging.getLogger("openai_compat_core.models")
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "Invalid request."},
+    401: {"model": ErrorResponse, "description": "Missing or wrong API key (when an auth dependency is set)."},
+    413: {"model": ErrorResponse, "description": "Request body too large."},
+    500: {"model": ErrorResponse, "description": "The callback failed."},
+}
+"""OpenAPI documentation of the error answers our routes share."""
+
+
+def new_api_router(
+    *,
+    dependencies: Sequence[params.Depends] | None = None,
+    max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+) -> APIRouter:
+    """Create an `APIRouter` whose routes answer errors with OpenAI's envelope.
+
+    Args:
+        dependencies: FastAPI dependencies applied to every route (for example `Depends(APIKeyAuth())`).
+        max_body_size: request body limit in bytes (`None` for no limit); larger bodies get 413.
+    """
+    return APIRouter(route_class=route_class_with(max_body_size=max_body_size), dependencies=list(dependencies or []))
+
+
+class ModelCatalog:
+    """The models a `list_models` callback serves, as names, as model objects, or as a check.
+
+    `list_models` may be sync (run in the thread pool) or async and returns an iterable of names.
+    """
+
+    def __init__(self, list_models: Callable[..., Any], *, owned_by: str = "custom") -> None:
+        self._list_models = ensure_async(list_models)
+        self.owned_by = owned_by
+
+    async def names(self) -> list[str]:
+        """Call `list_models` and return the names as strings."""
+        with callback_errors("Listing models failed", logger):
+            raw = await self._list_models()
+        return [str(name) for name in raw] if raw else []
+
+    def model_object(self, name: str, created: int) -> ModelObject:
+        """Build the model object for one name."""
+        return ModelObject(id=name, name=name, object="model", created=created, owned_by=self.owned_by)
+
+    async def models(self) -> ModelsResponse:
+        """Return the body of `GET /v1/models`."""
+        created = int(time.time())
+        return ModelsResponse(data=[self.model_object(name, created) for name in await self.names()], object="list")
+
+    async def require(self, model: str) -> None:
+        """Raise the OpenAI 404 `model_not_found` error unless `list_models` returns `model`."""
+        if model not in await self.names():
+            raise model_not_found(model)
+
+
+def _operation_id(prefix: str, suffix: str) -> str:
+    prefix = prefix.strip()
+    return f"{prefix}_{suffix}" if prefix else suffix
+
+
+def create_models_router(
+    *,
+    list_models: Callable[..., Any],
+    owned_by: str = "custom",
+    tags: list[str] | None = None,
+    operation_id_prefix: str = "openai",
+    dependencies: Sequence[params.Depends] | None = None,
+) -> APIRouter:
+    """Create a router serving the OpenAI models endpoints.
+
+    Routes: `GET /v1/models` and `GET /models` (the list), `GET /v1/models/{model}` and
+    `GET /models/{model}` (one model, or 404 `model_not_found`). Model ids may contain `/`.
+
+    Args:
+        list_models: returns the names of the models you serve; sync or async.
+        owned_by: the `owned_by` of every model object.
+        tags: OpenAPI tags (default `["openai"]`).
+        operation_id_prefix: prefix of the OpenAPI operation ids (`openai_models`, ...).
+        dependencies: FastAPI dependencies applied to every route, e.g. an API-key check.
+
+    Returns:
+        An `APIRouter` to include in your app.
+    """
+    catalog = ModelCatalog(list_models, owned_by=owned_by)
+    route_tags: list[str | Any] = list(tags or ["openai"])
+    router = new_api_router(dependencies=dependencies)
+
+    list_params: dict[str, Any] = {
+        "response_model": ModelsResponse,
+        "tags": route_tags,
+        "summary": "List models",
+        "description": "Returns the available models (deployed pipelines) in OpenAI's format.",
+        "responses": {500: ERROR_RESPONSES[500]},
+    }
+
+    @router.get("/v1/models", **list_params, operation_id=_operation_id(operation_id_prefix, "models"))
+    @router.get("/models", **list_params, operation_id=_operation_id(operation_id_prefix, "models_alias"))
+    async def get_models() -> ModelsResponse:
+        return await catalog.models()
+
+    get_params: dict[str, Any] = {
+        "response_model": ModelObject,
+        "tags": route_tags,
+        "summary": "Retrieve model",
+        "description": "Returns one model, or 404 `model_not_found` when `list_models` does not name it.",
+        "responses": {404: {"model": ErrorResponse, "description": "Unknown model."}, 500: ERROR_RESPONSES[500]},
+    }
+
+    @router.get(
+        "/v1/models/{model:path}", **get_params, operation_id=_operation_id(operation_id_prefix, "retrieve_model")
+    )
+    @router.get(
+        "/models/{model:path}", **get_params, operation_id=_operation_id(operation_id_prefix, "retrieve_model_alias")
+    )
+    async def get_model(model: str) -> ModelObject:
+        if model not in await catalog.names():
+            raise model_not_found(model)
+        return catalog.model_object(model, int(time.time()))
+
+    return router
+
+
+__all__ = ["ERROR_RESPONSES", "ModelCatalog", "create_models_router", "new_api_router"]

@@ -1,0 +1,217 @@
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from openai_compat_core import EventStreamResponse, data_frame
+from openai_compat_core.testing import LiveServer
+
+
+class RecordingEncoder:
+    """A minimal StreamEncoder: one data frame per chunk, framed by open/close, `fail` on errors."""
+
+    def __init__(self) -> None:
+        self.finished = False
+
+    def open(self) -> bytes:
+        return data_frame({"open": True})
+
+    def encode(self, chunk: Any) -> bytes:
+        if chunk == "explode-in-encoder":
+            raise ValueError("encoder cannot take this")
+        if chunk == "last":
+            self.finished = True
+        return data_frame({"chunk": chunk})
+
+    def close(self) -> bytes:
+        return data_frame({"close": True})
+
+    def fail(self, exc: Exception) -> bytes:
+        return data_frame({"error": str(exc)})
+
+
+def frames(text: str) -> list[Any]:
+    return [json.loads(block[len("data: ") :]) for block in text.split("\n\n") if block]
+
+
+def app_for(make_source: Callable[[], Any]) -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/stream")
+    async def stream() -> EventStreamResponse:
+        return EventStreamResponse(make_source(), RecordingEncoder())
+
+    return app
+
+
+def sync_words() -> Iterator[str]:
+    yield from ["a", "b", "c"]
+
+
+async def async_words() -> AsyncIterator[str]:
+    for word in ["a", "b", "c"]:
+        await asyncio.sleep(0)
+        yield word
+
+
+EXPECTED = [{"open": True}, {"chunk": "a"}, {"chunk": "b"}, {"chunk": "c"}, {"close": True}]
+
+
+@pytest.mark.parametrize("make_source", [sync_words, async_words, lambda: ["a", "b", "c"]])
+async def test_streams_every_chunk_in_order(make_source: Callable[[], Any], asgi_client: Any) -> None:
+    async with asgi_client(app_for(make_source)) as client:
+        response = await client.get("/stream")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["cache-control"] == "no-cache"
+    assert frames(response.text) == EXPECTED
+
+
+@pytest.mark.parametrize("make_source", [sync_words, async_words])
+def test_streams_over_a_real_socket(make_source: Callable[[], Any], live_server: Any) -> None:
+    server = live_server(app_for(make_source))
+    response = httpx.get(f"{server.url}/stream", timeout=10)
+    assert frames(response.text) == EXPECTED
+
+
+def failing_sync() -> Iterator[str]:
+    yield "a"
+    raise RuntimeError("pipeline broke")
+
+
+async def failing_async() -> AsyncIterator[str]:
+    yield "a"
+    raise RuntimeError("pipeline broke")
+
+
+@pytest.mark.parametrize("make_source", [failing_sync, failing_async])
+async def test_mid_stream_exception_becomes_error_frame_and_is_logged(
+    make_source: Callable[[], Any], asgi_client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="openai_compat_core.streaming"):
+        async with asgi_client(app_for(make_source)) as client:
+            response = await client.get("/stream")
+    assert frames(response.text) == [{"open": True}, {"chunk": "a"}, {"error": "pipeline broke"}]
+    records = [r for r in caplog.records if r.name == "openai_compat_core.streaming"]
+    assert records and records[0].exc_info is not None
+    assert "pipeline broke" in str(records[0].exc_info[1])
+
+
+@pytest.mark.parametrize("as_async", [False, True])
+async def test_encoder_errors_and_early_finish(as_async: bool, asgi_client: Any) -> None:
+    items = ["a", "explode-in-encoder", "never"]
+    finish_items = ["a", "last", "never"]
+
+    def source(values: list[str]) -> Any:
+        if not as_async:
+            return iter(values)
+
+        async def agen() -> AsyncIterator[str]:
+            for value in values:
+                yield value
+
+        return agen()
+
+    async with asgi_client(app_for(lambda: source(items))) as client:
+        assert frames((await client.get("/stream")).text) == [
+            {"open": True},
+            {"chunk": "a"},
+            {"error": "encoder cannot take this"},
+        ]
+    async with asgi_client(app_for(lambda: source(finish_items))) as client:
+        assert frames((await client.get("/stream")).text) == [
+            {"open": True},
+            {"chunk": "a"},
+            {"chunk": "last"},
+            {"close": True},
+        ]
+
+
+async def test_body_iterator_yields_one_str_per_frame_for_1x_code() -> None:
+    response = EventStreamResponse(sync_words(), RecordingEncoder())
+    seen = [frame async for frame in response.body_iterator]
+    assert all(isinstance(frame, str) and frame.endswith("\n\n") for frame in seen)
+    assert [json.loads(frame[len("data: ") :]) for frame in seen] == EXPECTED
+
+
+class Tracker:
+    def __init__(self) -> None:
+        self.produced = 0
+        self.closed = threading.Event()
+        self.producer_threads: set[threading.Thread] = set()
+
+
+def read_frames_then_disconnect(server: LiveServer, count: int) -> None:
+    with httpx.Client(timeout=10) as client, client.stream("GET", f"{server.url}/stream") as response:
+        seen = 0
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                seen += 1
+                if seen >= count:
+                    break
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_disconnect_closes_the_generator_within_one_chunk(kind: str, live_server: Any) -> None:
+    tracker = Tracker()
+
+    def slow_sync() -> Iterator[str]:
+        tracker.producer_threads.add(threading.current_thread())
+        try:
+            while True:
+                tracker.produced += 1
+                time.sleep(0.02)
+                yield "x"
+        finally:
+            tracker.closed.set()
+
+    async def slow_async() -> AsyncIterator[str]:
+        try:
+            while True:
+                tracker.produced += 1
+                await asyncio.sleep(0.02)
+                yield "x"
+        finally:
+            tracker.closed.set()
+
+    server = live_server(app_for(slow_sync if kind == "sync" else slow_async))
+    read_frames_then_disconnect(server, 5)
+    produced_at_disconnect = tracker.produced
+    assert tracker.closed.wait(5), "the generator was not closed after the client left"
+    assert tracker.produced - produced_at_disconnect <= 1
+    for thread in tracker.producer_threads:
+        thread.join(5)
+        assert not thread.is_alive(), "a producer thread was left running"
+
+
+def test_slow_client_applies_back_pressure_to_a_fast_sync_generator(live_server: Any) -> None:
+    tracker = Tracker()
+    payload = "y" * 1024
+
+    def fast() -> Iterator[str]:
+        try:
+            while True:
+                tracker.produced += 1
+                yield payload
+        finally:
+            tracker.closed.set()
+
+    server = live_server(app_for(fast))
+    with httpx.Client(timeout=10) as client, client.stream("GET", f"{server.url}/stream") as response:
+        assert response.status_code == 200
+        # Read nothing: once socket buffers and our bounded buffer are full, the producer must stall.
+        time.sleep(1.0)
+        first = tracker.produced
+        time.sleep(1.0)
+        second = tracker.produced
+    assert second == first, f"producer kept going ({first} -> {second}) while the client read nothing"
+    # Socket buffers hold a few MB at most; an unbounded producer would be at millions by now.
+    assert first < 50_000
+    assert tracker.closed.wait(5)
