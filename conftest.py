@@ -30,4 +30,3 @@ def asgi_client() -> Callable[[Any], httpx.AsyncClient]:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
 
     return make
-

@@ -67,14 +67,15 @@ async def test_sync_callbacks_run_off_the_event_loop_thread() -> None:
         return "done"
 
     assert await ensure_async(blocking)() == "done"
-    assert seen and seen[0] != loop_thread
+    assert seen
+    assert seen[0] != loop_thread
 
 
 async def test_sync_callable_returning_awaitable_is_awaited() -> None:
     async def inner() -> str:
         return "inner"
 
-    assert await ensure_async(lambda: inner())() == "inner"
+    assert await ensure_async(inner)() == "inner"
 
 
 async def test_callback_forwards_only_declared_optional_arguments() -> None:

@@ -25,7 +25,7 @@ class Body(BaseModel):
     temperature: float | None = None
 
 
-class ShouldRetry(Exception):
+class ShouldRetryError(Exception):
     should_retry = True
 
 
@@ -41,7 +41,7 @@ def build_app(*, max_body_size: int | None = 1024, prefix: str = "") -> tuple[Fa
             if kind == "boom":
                 raise ValueError("the pipeline broke")
             if kind == "retry":
-                raise ShouldRetry("try again")
+                raise ShouldRetryError("try again")
             if kind == "teapot":
                 raise HTTPException(status_code=418, detail="I'm a teapot", headers={"x-extra": "1"})
             if kind == "dict-detail":
@@ -74,7 +74,8 @@ def assert_envelope(response: httpx.Response, status: int, type_: str, param: An
     assert error["type"] == type_
     assert error["param"] == param
     assert error["code"] == code
-    assert isinstance(error["message"], str) and error["message"]
+    assert isinstance(error["message"], str)
+    assert error["message"]
     return body
 
 
@@ -106,7 +107,8 @@ async def test_validation_errors_are_400_naming_the_parameter(
     if param:
         assert param in body["error"]["message"]
     # 1.x clients read FastAPI's error list under `detail`.
-    assert isinstance(body["detail"], list) and body["detail"][0]["loc"][0] == "body"
+    assert isinstance(body["detail"], list)
+    assert body["detail"][0]["loc"][0] == "body"
     assert calls["callback"] == 0
 
 

@@ -100,7 +100,8 @@ async def test_mid_stream_exception_becomes_error_frame_and_is_logged(
             response = await client.get("/stream")
     assert frames(response.text) == [{"open": True}, {"chunk": "a"}, {"error": "pipeline broke"}]
     records = [r for r in caplog.records if r.name == "openai_compat_core.streaming"]
-    assert records and records[0].exc_info is not None
+    assert records
+    assert records[0].exc_info is not None
     assert "pipeline broke" in str(records[0].exc_info[1])
 
 

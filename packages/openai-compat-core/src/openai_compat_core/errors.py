@@ -114,9 +114,7 @@ def error_response(
     Server errors (5xx) get `x-should-retry: false` unless `headers` already say otherwise: the
     `openai` SDKs would otherwise run a failing pipeline three times.
     """
-    body = error_body(
-        message, type=type or error_type_for_status(status_code), param=param, code=code, detail=detail
-    )
+    body = error_body(message, type=type or error_type_for_status(status_code), param=param, code=code, detail=detail)
     out = dict(headers or {})
     if status_code >= 500 and not any(k.lower() == "x-should-retry" for k in out):
         out["x-should-retry"] = "false"
@@ -204,9 +202,7 @@ def exception_to_response(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return error_response(exc.status_code, _detail_text(exc.detail), detail=exc.detail, headers=exc.headers)
     logger.error("Unhandled error while handling a request", exc_info=exc)
-    return error_response(
-        500, "The server had an error while processing your request.", detail="Internal Server Error"
-    )
+    return error_response(500, "The server had an error while processing your request.", detail="Internal Server Error")
 
 
 def callback_failure(exc: BaseException, prefix: str, *, expose: bool = True) -> OpenAIHTTPException:

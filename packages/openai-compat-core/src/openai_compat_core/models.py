@@ -23,7 +23,13 @@ class ModelObject(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"id": "my-pipeline", "name": "my-pipeline", "object": "model", "created": 1700000000, "owned_by": "custom"}
+                {
+                    "id": "my-pipeline",
+                    "name": "my-pipeline",
+                    "object": "model",
+                    "created": 1700000000,
+                    "owned_by": "custom",
+                }
             ]
         }
     )

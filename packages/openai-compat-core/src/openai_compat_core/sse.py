@@ -7,7 +7,7 @@ Everything here returns UTF-8 `bytes` ready to be written to the socket. JSON is
 import re
 import secrets
 from collections.abc import Sequence
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from typing import Any
 
 from pydantic_core import to_json
@@ -27,7 +27,7 @@ def dumps(value: Any) -> bytes:
 
 def json_string(text: str) -> bytes:
     """Encode a `str` as a JSON string literal (with the quotes), UTF-8."""
-    return encode_basestring(text).encode()  # type: ignore[no-any-return]
+    return encode_basestring(text).encode()
 
 
 def data_frame(payload: Any) -> bytes:

@@ -21,7 +21,7 @@ import collections
 import contextvars
 import logging
 import threading
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 import anyio
@@ -207,7 +207,7 @@ class EventStreamResponse(StreamingResponse):
             return aiter(source)
         return iterate_in_threadpool(iter(source))
 
-    async def _encoded_async(self, source: AsyncIterator[Any]) -> AsyncIterator[bytes]:
+    async def _encoded_async(self, source: AsyncIterator[Any]) -> AsyncGenerator[bytes, None]:
         """Encode an async source, yielding bytes; closes the source however iteration ends."""
         encoder = self.encoder
         try:

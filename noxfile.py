@@ -1,0 +1,242 @@
+"""Nox sessions: tests on every supported Python, isolation, lint, typecheck and build.
+
+``nox`` with no arguments runs every session. Interpreters come from the machine (pyenv here): uv is
+not allowed to download any (set ``UV_PYTHON_DOWNLOADS=never``), and with ``CI`` set a missing
+interpreter fails the run instead of being skipped.
+"""
+
+import email.parser
+import functools
+import os
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from pathlib import Path
+
+import nox
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+nox.needs_version = ">=2024.10.9"
+nox.options.default_venv_backend = "uv"
+nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
+
+ROOT = Path(__file__).resolve().parent
+DIST = ROOT / "dist"
+VERSION = "2.0.0"
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+TOOLS_PYTHON = "3.12"
+
+
+def _expose_pyenv_interpreters() -> None:
+    """Let plain ``nox`` find every Python of ``PYTHONS`` that pyenv has installed.
+
+    pyenv's shims run only the versions ``PYENV_VERSION`` (or the global version file) names, so add the
+    installed ones we need to it. Nothing changes on machines without pyenv.
+    """
+    pyenv = shutil.which("pyenv")
+    if pyenv is None:
+        return
+    run = functools.partial(subprocess.run, capture_output=True, text=True, check=False)
+    installed = run([pyenv, "versions", "--bare", "--skip-aliases"]).stdout.split()
+    current = os.environ.get("PYENV_VERSION") or run([pyenv, "version-name"]).stdout.strip()
+    names = [name for name in current.split(":") if name]
+    for minor in PYTHONS:
+        matching = [v for v in installed if v.startswith(minor + ".") and v[len(minor) + 1 :].isdigit()]
+        if matching and not any(name.startswith(minor + ".") or name == minor for name in names):
+            names.append(max(matching, key=lambda v: int(v.rsplit(".", 1)[1])))
+    if names:
+        os.environ["PYENV_VERSION"] = ":".join(names)
+
+
+_expose_pyenv_interpreters()
+
+# distribution name (its folder under packages/) -> import package; dependencies come first.
+DISTRIBUTIONS = {
+    "openai-compat-core": "openai_compat_core",
+    "openai-compat-chat": "openai_compat_chat",
+    "openai-compat-responses": "openai_compat_responses",
+    "openai-compat-files": "openai_compat_files",
+    "fastapi-openai-compat": "fastapi_openai_compat",
+}
+META = "fastapi-openai-compat"
+
+TEST_DEPS = [
+    "pytest>=8.3",
+    "pytest-asyncio>=0.24",
+    "httpx>=0.27",
+    "uvicorn>=0.30",
+    "openai>=1.50",
+    "openai-agents>=0.1",
+    # Unpinned on purpose: the newest haystack-ai needs Python 3.11+; on 3.10 the resolver picks 3.3.0.
+    "haystack-ai",
+    "packaging>=24",
+    "tomli>=2.0; python_version < '3.11'",
+]
+
+
+def package_dir(distribution: str) -> str:
+    return f"packages/{distribution}"
+
+
+def editable_workspace(*, haystack: bool = True) -> list[str]:
+    """Return ``uv pip install`` arguments for all five distributions, editable (meta with ``[haystack]``).
+
+    They go into one install call so that the siblings' ``==`` pins are satisfied by these local paths
+    and never looked up on an index.
+    """
+    args: list[str] = []
+    for distribution in DISTRIBUTIONS:
+        target = package_dir(distribution) + ("[haystack]" if haystack and distribution == META else "")
+        args += ["-e", target]
+    return args
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """Run the whole test suite against the editable workspace."""
+    session.install(*editable_workspace(), *TEST_DEPS)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=TOOLS_PYTHON)
+def isolation(session: nox.Session) -> None:
+    """Install openai-compat-responses alone (with core) and prove it works without its siblings."""
+    session.install(
+        # Rebuild from the working tree: uv otherwise reuses a cached wheel of a local directory until
+        # its pyproject.toml changes.
+        "--reinstall-package",
+        "openai-compat-core",
+        "--reinstall-package",
+        "openai-compat-responses",
+        package_dir("openai-compat-core"),
+        package_dir("openai-compat-responses"),
+        "uvicorn",
+        "httpx",
+        "pytest",
+    )
+    session.run("python", "-I", "tests/isolation/check_responses_alone.py")
+
+
+@nox.session(python=TOOLS_PYTHON)
+def lint(session: nox.Session) -> None:
+    """Check lint rules and formatting with ruff."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=TOOLS_PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """Type-check every ``src/`` folder with mypy in strict mode."""
+    # No haystack: library code never imports it. uvicorn and httpx: optional imports of the testing helpers.
+    session.install(*editable_workspace(haystack=False), "mypy", "uvicorn", "httpx")
+    sources = sorted(str(path.relative_to(ROOT)) for path in ROOT.glob("packages/*/src"))
+    session.run("mypy", "--strict", *sources)
+
+
+@nox.session(python=TOOLS_PYTHON)
+def build(session: nox.Session) -> None:
+    """Build every wheel and sdist, check their metadata, and import each wheel in an environment of its own."""
+    shutil.rmtree(DIST, ignore_errors=True)
+    # uv itself goes into the session so the session does not depend on where the outer uv lives.
+    session.install("uv", "twine>=6.1")
+    session.run(
+        "uv",
+        "build",
+        "--all-packages",
+        "--no-sources",
+        "--out-dir",
+        str(DIST),
+        "--python",
+        str(session_python(session)),
+    )
+
+    # uv also writes a .gitignore into the output folder: count only the distribution files.
+    files = sorted(path for path in DIST.iterdir() if path.name.endswith((".whl", ".tar.gz")))
+    expected = len(DISTRIBUTIONS) * 2
+    if len(files) != expected:
+        session.error(f"expected {expected} files in dist/ (a wheel and an sdist each), found: {files}")
+    session.run("twine", "check", "--strict", *map(str, files))
+
+    wheels = {distribution: find_wheel(session, distribution) for distribution in DISTRIBUTIONS}
+    for distribution, package in DISTRIBUTIONS.items():
+        check_wheel_metadata(session, wheels[distribution], distribution, package)
+
+    for distribution, package in DISTRIBUTIONS.items():
+        with tempfile.TemporaryDirectory(prefix=f"{distribution}-") as tmp:
+            venv = Path(tmp) / "venv"
+            session.run("uv", "venv", "--quiet", "--python", str(session_python(session)), str(venv))
+            python = venv / "bin" / "python"
+            # --find-links makes the sibling `==` pins resolve to the wheels just built: none of these
+            # distributions exists on an index at this version.
+            session.run(
+                "uv",
+                "pip",
+                "install",
+                "--quiet",
+                "--python",
+                str(python),
+                "--find-links",
+                str(DIST),
+                str(wheels[distribution]),
+            )
+            session.run(str(python), "-I", "-c", smoke_test(distribution, package), external=True)
+
+
+def smoke_test(distribution: str, package: str) -> str:
+    """Return a ``python -c`` script: import the package; it and every sibling installed are at VERSION."""
+    return "\n".join(
+        [
+            "import importlib.metadata",
+            f"import {package}",
+            f"ours = {sorted(DISTRIBUTIONS)!r}",
+            "found = {d.metadata['Name']: d.version for d in importlib.metadata.distributions()",
+            "         if d.metadata['Name'] in ours}",
+            f"assert {distribution!r} in found and set(found.values()) == {{{VERSION!r}}}, found",
+            f"print({package!r}, 'imports alone; installed:', ', '.join(sorted(found)))",
+        ]
+    )
+
+
+def session_python(session: nox.Session) -> Path:
+    return Path(session.bin) / "python"
+
+
+def find_wheel(session: nox.Session, distribution: str) -> Path:
+    stem = distribution.replace("-", "_")
+    wheels = list(DIST.glob(f"{stem}-{VERSION}-*.whl"))
+    if len(wheels) != 1:
+        session.error(f"expected one wheel for {distribution} {VERSION}, found {wheels}")
+    return wheels[0]
+
+
+def check_wheel_metadata(session: nox.Session, wheel: Path, distribution: str, package: str) -> None:
+    """Fail the session unless the wheel carries the shared version, license, pins, and typing marker."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        dist_info = f"{distribution.replace('-', '_')}-{VERSION}.dist-info"
+        metadata = email.parser.Parser().parsestr(archive.read(f"{dist_info}/METADATA").decode())
+
+    problems = []
+    if metadata["Name"] != distribution or metadata["Version"] != VERSION:
+        problems.append(f"name/version is {metadata['Name']} {metadata['Version']}")
+    if metadata["License-Expression"] != "Apache-2.0":
+        problems.append(f"License-Expression is {metadata['License-Expression']}")
+    if f"{dist_info}/licenses/LICENSE" not in names:
+        problems.append("LICENSE is missing")
+    if f"{package}/py.typed" not in names:
+        problems.append("py.typed is missing")
+    stray = sorted(name for name in names if not name.startswith((f"{package}/", f"{dist_info}/")))
+    if stray:
+        problems.append(f"files outside the package: {stray}")
+    for line in metadata.get_all("Requires-Dist") or []:
+        requirement = Requirement(line)
+        if canonicalize_name(requirement.name) in DISTRIBUTIONS and str(requirement.specifier) != f"=={VERSION}":
+            problems.append(f"sibling requirement not pinned to {VERSION}: {line}")
+    if distribution == META and "haystack" not in (metadata.get_all("Provides-Extra") or []):
+        problems.append("the haystack extra is not forwarded")
+    if problems:
+        session.error(f"{wheel.name}: " + "; ".join(problems))
+    session.log(f"{wheel.name}: metadata ok")

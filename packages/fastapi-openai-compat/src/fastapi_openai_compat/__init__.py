@@ -1,0 +1,78 @@
+"""fastapi-openai-compat: turn Python callables into OpenAI-compatible HTTP APIs on FastAPI.
+
+This package re-exports the public names of `openai_compat_core`, `openai_compat_chat`,
+`openai_compat_responses` and `openai_compat_files`, and keeps every 1.x import path working
+(`fastapi_openai_compat.chat_completions.streaming`, `fastapi_openai_compat.responses.models`, ...).
+Each name is the very object defined in its distribution.
+"""
+
+from fastapi_openai_compat.chat_completions import (
+    ChatCompletion,
+    ChatRequest,
+    Choice,
+    ChunkMapper,
+    CompletionResult,
+    Message,
+    MessageParam,
+    RunCompletionFn,
+    create_chat_completion_router,
+    create_openai_router,
+)
+from fastapi_openai_compat.files import FileObject, FileUploadResult, RunFileUploadFn, create_files_router
+from fastapi_openai_compat.responses import (
+    InputItem,
+    OutputItem,
+    Response,
+    ResponseFunctionCall,
+    ResponseOutputMessage,
+    ResponseOutputText,
+    ResponseRequest,
+    ResponseResult,
+    RunResponseFn,
+    create_responses_router,
+)
+from openai_compat_core.auth import APIKeyAuth
+from openai_compat_core.callbacks import ListModelsFn, PostHook, PreHook
+from openai_compat_core.errors import DEFAULT_MAX_BODY_SIZE, OpenAIHTTPException
+from openai_compat_core.models import ModelObject, ModelsResponse, OpenAIBaseModel
+from openai_compat_core.router import create_models_router
+
+__version__ = "2.0.0"
+
+__all__ = [
+    "DEFAULT_MAX_BODY_SIZE",
+    "APIKeyAuth",
+    "ChatCompletion",
+    "ChatRequest",
+    "Choice",
+    "ChunkMapper",
+    "CompletionResult",
+    "FileObject",
+    "FileUploadResult",
+    "InputItem",
+    "ListModelsFn",
+    "Message",
+    "MessageParam",
+    "ModelObject",
+    "ModelsResponse",
+    "OpenAIBaseModel",
+    "OpenAIHTTPException",
+    "OutputItem",
+    "PostHook",
+    "PreHook",
+    "Response",
+    "ResponseFunctionCall",
+    "ResponseOutputMessage",
+    "ResponseOutputText",
+    "ResponseRequest",
+    "ResponseResult",
+    "RunCompletionFn",
+    "RunFileUploadFn",
+    "RunResponseFn",
+    "__version__",
+    "create_chat_completion_router",
+    "create_files_router",
+    "create_models_router",
+    "create_openai_router",
+    "create_responses_router",
+]
