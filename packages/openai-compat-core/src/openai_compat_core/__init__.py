@@ -19,6 +19,7 @@ from openai_compat_core.callbacks import (
     request_headers,
     run_hook,
 )
+from openai_compat_core.cancellation import cancel_on_disconnect
 from openai_compat_core.chunks import (
     ToolCallFragment,
     default_chunk_mapper,
@@ -94,6 +95,7 @@ __all__ = [
     "callable_accepts_kwarg",
     "callback_errors",
     "callback_failure",
+    "cancel_on_disconnect",
     "create_models_router",
     "data_frame",
     "default_chunk_mapper",

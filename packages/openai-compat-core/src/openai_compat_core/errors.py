@@ -18,7 +18,7 @@ from typing import Any
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Message
 
@@ -187,6 +187,10 @@ def exception_to_response(exc: Exception) -> Response:
     `detail`; request validation errors become 400 with `param`; anything else is logged with its
     traceback and becomes a 500 `server_error` that does not reveal the exception.
     """
+    if isinstance(exc, ClientDisconnect):
+        # Nobody is listening; 499 is what nginx logs for it. Not an error of ours.
+        logger.info("Client disconnected before the answer was ready")
+        return Response(status_code=499)
     if isinstance(exc, RequestValidationError):
         exc = validation_exception(exc)
     if isinstance(exc, OpenAIHTTPException):
