@@ -1,0 +1,230 @@
+"""The Chat Completions router: `POST /v1/chat/completions` driven by your `run_completion` callable."""
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
+from typing import Any, Protocol
+
+from fastapi import APIRouter, params
+from starlette.requests import Request
+from starlette.responses import Response
+
+from openai_compat_chat.models import ChatCompletion, ChatRequest, MessageParam
+from openai_compat_chat.streaming import chat_completion_response, new_completion_id, streaming_response
+from openai_compat_core.callbacks import (
+    Callback,
+    ChunkMapper,
+    ListModelsFn,
+    PostHook,
+    PreHook,
+    ensure_async,
+    request_headers,
+    run_hook,
+)
+from openai_compat_core.chunks import default_chunk_mapper
+from openai_compat_core.errors import DEFAULT_MAX_BODY_SIZE, OpenAIHTTPException, callback_errors
+from openai_compat_core.models import ErrorResponse
+from openai_compat_core.router import ERROR_RESPONSES, ModelCatalog, create_models_router, new_api_router
+from openai_compat_core.sse import dumps
+
+logger = logging.getLogger("fastapi_openai_compat.chat_completions")
+
+CompletionResult = str | ChatCompletion | Iterator[Any] | AsyncIterator[Any]
+"""What `run_completion` may return: text, a whole `ChatCompletion`, or a (sync or async) generator to stream."""
+
+
+class RunCompletion(Protocol):
+    """`run_completion(model, messages, body)`, sync or async.
+
+    `model` is the requested model name, `messages` the conversation, `body` the whole request
+    (`ChatRequest.model_dump()`, extra fields included).
+    """
+
+    def __call__(
+        self, model: str, messages: list[MessageParam], body: dict[str, Any], /
+    ) -> CompletionResult | Awaitable[CompletionResult]: ...
+
+
+class RunCompletionWithHeaders(Protocol):
+    """`run_completion(model, messages, body, headers=...)`: also receives the request headers (lower-cased names)."""
+
+    def __call__(
+        self, model: str, messages: list[MessageParam], body: dict[str, Any], /, *, headers: dict[str, str]
+    ) -> CompletionResult | Awaitable[CompletionResult]: ...
+
+
+RunCompletionFn = RunCompletion | RunCompletionWithHeaders
+"""The type of `run_completion`: the three-argument form, or one that also takes `headers` (or `**kwargs`)."""
+
+_FAILURE = "Pipeline execution failed"
+
+_DESCRIPTION = """\
+Answers a conversation in OpenAI's Chat Completions format.
+
+What comes back depends on what the server's `run_completion` returns: text or a `ChatCompletion`
+gives one JSON `chat.completion` object; a generator gives a stream of server-sent events, each a
+`chat.completion.chunk`, ending with `data: [DONE]`.
+
+Fields other than `model`, `messages` and `stream` (`temperature`, `tools`, `stream_options`, ...)
+are passed on to the pipeline. See the
+[OpenAI reference](https://platform.openai.com/docs/api-reference/chat/create).
+"""
+
+
+def _include_usage(chat_req: ChatRequest) -> bool:
+    options = getattr(chat_req, "stream_options", None)
+    if isinstance(options, dict):
+        return options.get("include_usage") is True
+    return getattr(options, "include_usage", None) is True
+
+
+def _json(value: Any) -> Response:
+    return Response(dumps(value), media_type="application/json")
+
+
+def create_chat_completion_router(
+    *,
+    list_models: ListModelsFn,
+    run_completion: RunCompletionFn,
+    pre_hook: PreHook | None = None,
+    post_hook: PostHook | None = None,
+    chunk_mapper: ChunkMapper = default_chunk_mapper,
+    owned_by: str = "custom",
+    tags: list[str] | None = None,
+    include_models_endpoints: bool = True,
+    dependencies: Sequence[params.Depends] | None = None,
+    validate_model: bool = False,
+    max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+    openai_done_frame: bool = False,
+) -> APIRouter:
+    """Create a router serving OpenAI's Chat Completions API.
+
+    Routes: `POST /v1/chat/completions` and `POST /chat/completions`, plus the models routes
+    (`GET /v1/models`, `GET /v1/models/{model}` and their `/models` forms) unless
+    `include_models_endpoints` is false. Callables may be sync (run in the thread pool) or async.
+
+    Args:
+        list_models: returns the names of the models (pipelines) you serve.
+        run_completion: `run_completion(model, messages, body)` returns a `str`, a `ChatCompletion`,
+            or a sync or async generator to stream (see `ChatStreamEncoder` for what a generator may
+            yield). Declare a `headers` parameter (or `**kwargs`) to also get the request headers as
+            a `dict[str, str]` with lower-cased names.
+        pre_hook: called with the `ChatRequest` before `run_completion`; return a replacement
+            request, or `None` to keep it. Raise `HTTPException` to refuse the request.
+        post_hook: called with what `run_completion` returned; return a replacement, or `None`.
+        chunk_mapper: turns a streamed chunk that is not otherwise recognised into text.
+        owned_by: the `owned_by` of the model objects.
+        tags: OpenAPI tags of the routes (default `["openai"]`).
+        include_models_endpoints: also serve the models routes.
+        dependencies: FastAPI dependencies for every route, e.g. `[Depends(APIKeyAuth())]`.
+        validate_model: answer 404 `model_not_found` when `list_models` does not name the requested
+            model (checked after `pre_hook`). Off by default: `run_completion` decides.
+        max_body_size: largest accepted request body in bytes (`None`: no limit); larger gets 413.
+        openai_done_frame: end streams with `data: [DONE]` exactly as OpenAI writes it, instead of
+            the default `data:[DONE]` (the same SSE event, invisible to code that parses every
+            `data: ` line as JSON).
+
+    Returns:
+        An `APIRouter` to include in your FastAPI app.
+    """
+    run = Callback(run_completion, optional=("headers",))
+    wants_headers = run.accepts("headers")
+    run_pre = ensure_async(pre_hook) if pre_hook is not None else None
+    run_post = ensure_async(post_hook) if post_hook is not None else None
+    catalog = ModelCatalog(list_models, owned_by=owned_by) if validate_model else None
+    route_tags: list[Any] = list(tags or ["openai"])
+
+    router = new_api_router(dependencies=dependencies, max_body_size=max_body_size)
+    if include_models_endpoints:
+        router.include_router(
+            create_models_router(
+                list_models=list_models, owned_by=owned_by, tags=route_tags, operation_id_prefix="openai"
+            )
+        )
+
+    route_params: dict[str, Any] = {
+        "response_model": ChatCompletion,
+        "tags": route_tags,
+        "summary": "Create chat completion",
+        "description": _DESCRIPTION,
+        "responses": {
+            200: {
+                "description": "A `chat.completion` object, or an event stream of `chat.completion.chunk` objects.",
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            },
+            404: {"model": ErrorResponse, "description": "Unknown model (with `validate_model=True`)."},
+            **ERROR_RESPONSES,
+        },
+    }
+
+    @router.post("/v1/chat/completions", **route_params, operation_id="openai_chat_completions")
+    @router.post("/chat/completions", **route_params, operation_id="openai_chat_completions_alias")
+    async def create_chat_completion(chat_req: ChatRequest, http_request: Request) -> Response:
+        extra = {"headers": request_headers(http_request.headers)} if wants_headers else {}
+        with callback_errors(_FAILURE, logger):
+            chat_req = await run_hook(run_pre, chat_req)
+            if catalog is not None:
+                await catalog.require(chat_req.model)
+            result = await run(chat_req.model, chat_req.messages, chat_req.model_dump(), **extra)
+            result = await run_hook(run_post, result)
+
+        if isinstance(result, ChatCompletion):
+            return _json(result)
+        if isinstance(result, str):
+            return _json(chat_completion_response(result, new_completion_id(), chat_req.model))
+        if isinstance(result, (Iterator, AsyncIterator)):
+            return streaming_response(
+                result,
+                new_completion_id(),
+                chat_req.model,
+                chunk_mapper,
+                include_usage=_include_usage(chat_req),
+                openai_done_frame=openai_done_frame,
+            )
+        logger.error("run_completion returned an unsupported type: %s", type(result).__name__)
+        raise OpenAIHTTPException(500, "Unsupported response type from completion", type="server_error")
+
+    return router
+
+
+def create_openai_router(
+    *,
+    list_models: ListModelsFn,
+    run_completion: RunCompletionFn,
+    pre_hook: PreHook | None = None,
+    post_hook: PostHook | None = None,
+    chunk_mapper: ChunkMapper = default_chunk_mapper,
+    owned_by: str = "custom",
+    tags: list[str] | None = None,
+    include_models_endpoints: bool = True,
+    dependencies: Sequence[params.Depends] | None = None,
+    validate_model: bool = False,
+    max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+    openai_done_frame: bool = False,
+) -> APIRouter:
+    """The 1.x name of `create_chat_completion_router`; takes and forwards the same arguments."""
+    return create_chat_completion_router(
+        list_models=list_models,
+        run_completion=run_completion,
+        pre_hook=pre_hook,
+        post_hook=post_hook,
+        chunk_mapper=chunk_mapper,
+        owned_by=owned_by,
+        tags=tags,
+        include_models_endpoints=include_models_endpoints,
+        dependencies=dependencies,
+        validate_model=validate_model,
+        max_body_size=max_body_size,
+        openai_done_frame=openai_done_frame,
+    )
+
+
+__all__ = [
+    "CompletionResult",
+    "PostHook",
+    "PreHook",
+    "RunCompletion",
+    "RunCompletionFn",
+    "RunCompletionWithHeaders",
+    "create_chat_completion_router",
+    "create_openai_router",
+]
