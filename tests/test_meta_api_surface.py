@@ -136,7 +136,7 @@ SIGNATURES: dict[str, list[tuple[str, Any, Any]]] = {
     "fastapi_openai_compat.responses:create_responses_streaming_response": STREAM_PARAMS,
     "fastapi_openai_compat.responses:create_async_responses_streaming_response": STREAM_PARAMS,
     "fastapi_openai_compat.responses:format_named_sse_event": [("event_name", POS, EMPTY), ("data_dict", POS, EMPTY)],
-    "fastapi_openai_compat.responses:response_from_text": STREAM_PARAMS[:3],
+    "fastapi_openai_compat.responses:response_from_text": [("text", POS, EMPTY), *STREAM_PARAMS[1:3]],
     "fastapi_openai_compat.responses:create_response_created_event": [("response", POS, EMPTY)],
     "fastapi_openai_compat.responses:create_response_in_progress_event": [("response", POS, EMPTY)],
     "fastapi_openai_compat.responses:create_response_completed_event": [("response", POS, EMPTY)],
