@@ -7,6 +7,7 @@ pytest does not collect this file (no ``test_`` prefix): it only means something
 
 import importlib.util
 import sys
+from typing import Any
 
 MUST_BE_ABSENT = (
     "multipart",  # python-multipart's legacy import name
@@ -40,11 +41,73 @@ def main() -> int:
     # Imported only after proving the environment is the isolated one.
     import openai_compat_responses
 
-    # TODO(responses issue): serve a plain and a streamed response: build a FastAPI app with the
-    # responses router alone, call POST /v1/responses through httpx.ASGITransport once plain and once
-    # with "stream": true, and check the body and the SSE events.
-    sys.stdout.write(f"isolation: ok ({openai_compat_responses.__name__} imported without its siblings)\n")
+    problems = serve_plain_and_streamed()
+    if problems:
+        for problem in problems:
+            sys.stderr.write(f"isolation: {problem}\n")
+        return 1
+    sys.stdout.write(
+        f"isolation: ok ({openai_compat_responses.__name__} imported without its siblings and served "
+        "a plain and a streamed response over uvicorn)\n"
+    )
     return 0
+
+
+def serve_plain_and_streamed() -> list[str]:
+    """Serve the responses router alone under uvicorn; return one message per thing that went wrong."""
+    from collections.abc import Iterator
+
+    import httpx
+    from fastapi import FastAPI
+
+    from openai_compat_core.testing import LiveServer
+    from openai_compat_responses import create_responses_router
+    from openai_compat_responses.testing import check_events, check_response_object, parse_events
+
+    def run_response(model: str, input_items: list[Any], body: dict[str, Any]) -> Any:
+        if not body["stream"]:
+            return f"echo: {input_items[0]['content']}"
+
+        def words() -> Iterator[str]:
+            yield from ["streamed ", "echo: ", input_items[0]["content"]]
+
+        return words()
+
+    app = FastAPI()
+    app.include_router(create_responses_router(list_models=lambda: ["echo"], run_response=run_response))
+    problems: list[str] = []
+    with LiveServer(app) as server, httpx.Client(base_url=server.base_url, timeout=10) as client:
+        request = {"model": "echo", "input": "hi", "instructions": "Be brief."}
+        plain = client.post("/responses", json=request)
+        if plain.status_code != 200 or not plain.headers["content-type"].startswith("application/json"):
+            return [f"plain response: {plain.status_code} {plain.headers.get('content-type')}: {plain.text[:200]}"]
+        body = plain.json()
+        check_response_object(body)
+        if output_text(body) != "echo: hi" or body["instructions"] != "Be brief.":
+            problems.append(f"plain response has the wrong content: {body}")
+
+        streamed = client.post("/responses", json={**request, "stream": True})
+        if not streamed.headers.get("content-type", "").startswith("text/event-stream"):
+            return [*problems, f"streamed response is not an event stream: {streamed.text[:200]}"]
+        events = parse_events(streamed.text)
+        final = check_events(events)
+        if events[-1][0] != "response.completed" or output_text(final) != "streamed echo: hi":
+            problems.append(f"streamed response ended with {events[-1][0]} and output {final['output']}")
+        deltas = [payload["delta"] for name, payload in events if name == "response.output_text.delta"]
+        if deltas != ["streamed ", "echo: ", "hi"]:
+            problems.append(f"streamed deltas are {deltas}")
+    return problems
+
+
+def output_text(response: dict[str, Any]) -> str:
+    """The text of a response object's message items."""
+    return "".join(
+        part["text"]
+        for item in response["output"]
+        if item["type"] == "message"
+        for part in item["content"]
+        if part["type"] == "output_text"
+    )
 
 
 if __name__ == "__main__":

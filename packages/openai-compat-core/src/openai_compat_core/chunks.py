@@ -177,7 +177,11 @@ def to_responses_usage(usage: Mapping[str, Any]) -> dict[str, Any]:
     output_details = _nested(usage, "output_tokens_details") or _nested(usage, "completion_tokens_details")
     return {
         "input_tokens": input_tokens,
-        "input_tokens_details": {"cached_tokens": _int(input_details.get("cached_tokens"))},
+        "input_tokens_details": {
+            "cached_tokens": _int(input_details.get("cached_tokens")),
+            # OpenAI's schema (and the openai SDK's ResponseUsage) require it next to cached_tokens.
+            "cache_write_tokens": _int(input_details.get("cache_write_tokens")),
+        },
         "output_tokens": output_tokens,
         "output_tokens_details": {"reasoning_tokens": _int(output_details.get("reasoning_tokens"))},
         "total_tokens": total,

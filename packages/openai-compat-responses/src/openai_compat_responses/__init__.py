@@ -1,0 +1,63 @@
+"""OpenAI-compatible Responses endpoint (`POST /v1/responses`) for FastAPI.
+
+`create_responses_router` serves OpenAI's Responses API, plain and streamed, from a Python callable of
+yours; the event stream follows OpenAI's wire contract so strict clients (the `openai` SDKs, the
+OpenAI Agents SDK, Codex) accept it.
+"""
+
+from openai_compat_responses.models import (
+    InputItem,
+    OutputItem,
+    Response,
+    ResponseFunctionCall,
+    ResponseOutputMessage,
+    ResponseOutputText,
+    ResponseRequest,
+)
+from openai_compat_responses.router import ResponseResult, RunResponseFn, create_responses_router
+from openai_compat_responses.streaming import (
+    ResponseStreamEncoder,
+    create_async_responses_streaming_response,
+    create_function_call_arguments_delta_event,
+    create_function_call_arguments_done_event,
+    create_output_item_added_event,
+    create_output_item_done_event,
+    create_output_text_delta_event,
+    create_output_text_done_event,
+    create_response_completed_event,
+    create_response_created_event,
+    create_response_in_progress_event,
+    create_responses_streaming_response,
+    format_named_sse_event,
+    response_from_text,
+)
+
+__version__ = "2.0.0"
+
+__all__ = [
+    "InputItem",
+    "OutputItem",
+    "Response",
+    "ResponseFunctionCall",
+    "ResponseOutputMessage",
+    "ResponseOutputText",
+    "ResponseRequest",
+    "ResponseResult",
+    "ResponseStreamEncoder",
+    "RunResponseFn",
+    "__version__",
+    "create_async_responses_streaming_response",
+    "create_function_call_arguments_delta_event",
+    "create_function_call_arguments_done_event",
+    "create_output_item_added_event",
+    "create_output_item_done_event",
+    "create_output_text_delta_event",
+    "create_output_text_done_event",
+    "create_response_completed_event",
+    "create_response_created_event",
+    "create_response_in_progress_event",
+    "create_responses_router",
+    "create_responses_streaming_response",
+    "format_named_sse_event",
+    "response_from_text",
+]

@@ -1,0 +1,212 @@
+"""Building the full Response object: defaults, the request's settings echoed back, normalisation."""
+
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+
+from openai_compat_core.chunks import to_responses_usage
+from openai_compat_responses.models import Response
+
+# Every key of a Response, in the order they are written, with what OpenAI answers when a request
+# leaves the setting out. Mutable defaults are copied per response (see `_default`).
+_DEFAULTS: dict[str, Any] = {
+    "id": None,
+    "object": "response",
+    "created_at": None,
+    "status": "completed",
+    "model": None,
+    "output": None,
+    "usage": None,
+    "error": None,
+    "incomplete_details": None,
+    "completed_at": None,
+    "instructions": None,
+    "previous_response_id": None,
+    "tools": [],
+    "tool_choice": "auto",
+    "parallel_tool_calls": True,
+    "temperature": 1.0,
+    "top_p": 1.0,
+    "presence_penalty": 0.0,
+    "frequency_penalty": 0.0,
+    "top_logprobs": 0,
+    "max_output_tokens": None,
+    "max_tool_calls": None,
+    "truncation": "disabled",
+    "text": {"format": {"type": "text"}},
+    "reasoning": None,
+    "store": False,
+    "background": False,
+    "service_tier": "default",
+    "metadata": {},
+    "safety_identifier": None,
+    "prompt_cache_key": None,
+}
+
+RESPONSE_KEYS: tuple[str, ...] = tuple(_DEFAULTS)
+"""Every key a Response object carries (strict clients require them all, `null` where allowed)."""
+
+# The request settings a Response repeats, when the request set them.
+_ECHOED = (
+    "instructions",
+    "previous_response_id",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "temperature",
+    "top_p",
+    "presence_penalty",
+    "frequency_penalty",
+    "top_logprobs",
+    "max_output_tokens",
+    "max_tool_calls",
+    "truncation",
+    "text",
+    "reasoning",
+    "store",
+    "background",
+    "service_tier",
+    "metadata",
+    "safety_identifier",
+    "prompt_cache_key",
+)
+
+_CHAT_USAGE_KEYS = frozenset(
+    {"prompt_tokens", "completion_tokens", "prompt_tokens_details", "completion_tokens_details"}
+)
+
+
+def new_id(prefix: str) -> str:
+    """Return a fresh id such as `resp_<32 hex digits>`."""
+    return f"{prefix}_{uuid.uuid4().hex}"
+
+
+def now() -> int:
+    """The current Unix time in whole seconds."""
+    return int(time.time())
+
+
+def _default(key: str) -> Any:
+    value = _DEFAULTS[key]
+    if isinstance(value, dict):
+        return {k: dict(v) if isinstance(v, dict) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return []
+    return value
+
+
+def request_settings(request: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Return the Response fields a request set (not `None`), ready to be sent as JSON.
+
+    `text` gets the default `format` when the request gave only other options (e.g. `verbosity`);
+    `reasoning` gets `effort` and `summary` keys (strict clients require both, `null` allowed).
+    Values that are not JSON types (a pre-hook may put anything in the request) become strings.
+    """
+    if not request:
+        return {}
+    settings: dict[str, Any] = {}
+    for key in _ECHOED:
+        value = request.get(key)
+        if value is None:
+            continue
+        if key == "text" and isinstance(value, Mapping):
+            value = {"format": {"type": "text"}, **value}
+        elif key == "reasoning" and isinstance(value, Mapping):
+            value = {"effort": None, "summary": None, **value}
+        settings[key] = value
+    jsonable: dict[str, Any] = to_jsonable_python(settings, fallback=str)
+    return jsonable
+
+
+def build_response(
+    resp_id: str,
+    model: str,
+    created_at: int,
+    settings: Mapping[str, Any],
+    *,
+    status: str,
+    output: list[dict[str, Any]],
+    usage: dict[str, Any] | None = None,
+    error: dict[str, Any] | None = None,
+    incomplete_details: dict[str, Any] | None = None,
+    completed_at: int | None = None,
+) -> dict[str, Any]:
+    """Return a full Response object as a dict: every key, the request's settings, then the given values."""
+    data = {key: settings[key] if key in settings else _default(key) for key in RESPONSE_KEYS}
+    data.update(
+        id=resp_id,
+        created_at=created_at,
+        status=status,
+        model=model,
+        output=output,
+        usage=usage,
+        error=error,
+        incomplete_details=incomplete_details,
+        completed_at=completed_at,
+    )
+    return data
+
+
+def message_item(item_id: str, text: str, *, status: str = "completed") -> dict[str, Any]:
+    """Return an assistant message output item holding one `output_text` part."""
+    return {
+        "id": item_id,
+        "type": "message",
+        "status": status,
+        "role": "assistant",
+        "content": [output_text_part(text)],
+    }
+
+
+def output_text_part(text: str) -> dict[str, Any]:
+    """Return an `output_text` content part."""
+    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+
+
+def normalise_usage(usage: Any) -> Any:
+    """Express a usage dict in Responses terms, with every detail key strict clients require.
+
+    Chat-style keys (`prompt_tokens`, ...) are converted; other keys and details given are kept.
+    """
+    if not isinstance(usage, Mapping):
+        return usage
+    converted = to_responses_usage(usage)
+    result = {key: value for key, value in usage.items() if key not in _CHAT_USAGE_KEYS}
+    result.update(converted)
+    for key in ("input_tokens_details", "output_tokens_details"):
+        given = usage.get(key)
+        if isinstance(given, Mapping):
+            result[key] = {**converted[key], **given}
+    return result
+
+
+def normalise_response(response: Response, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a callback's `Response` as a dict with every key, filling what its author did not set.
+
+    Fields the author set explicitly are kept; the others take the request's settings. A completed
+    response gets `completed_at` if it has none, and usage is expressed in Responses terms.
+    """
+    data: dict[str, Any] = response.model_dump(mode="json")
+    explicit = response.model_fields_set
+    data.update({key: value for key, value in settings.items() if key not in explicit})
+    if data.get("status") == "completed" and data.get("completed_at") is None:
+        data["completed_at"] = now()
+    if data.get("usage") is not None:
+        data["usage"] = normalise_usage(data["usage"])
+    return data
+
+
+__all__ = [
+    "RESPONSE_KEYS",
+    "build_response",
+    "message_item",
+    "new_id",
+    "normalise_response",
+    "normalise_usage",
+    "now",
+    "output_text_part",
+    "request_settings",
+]

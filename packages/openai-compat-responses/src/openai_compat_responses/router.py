@@ -1,0 +1,253 @@
+"""The Responses router factory: `POST /v1/responses` (and `/responses`), plain and streamed."""
+
+# No `from __future__ import annotations` here: FastAPI must resolve the endpoint's annotations.
+
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Sequence
+from typing import Any, Protocol
+
+from fastapi import APIRouter, Request, params
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response as StarletteResponse
+
+from openai_compat_core.callbacks import (
+    Callback,
+    ChunkMapper,
+    PostHook,
+    PreHook,
+    ensure_async,
+    request_headers,
+    run_hook,
+)
+from openai_compat_core.chunks import default_chunk_mapper
+from openai_compat_core.errors import DEFAULT_MAX_BODY_SIZE, OpenAIHTTPException, callback_errors
+from openai_compat_core.models import ErrorResponse
+from openai_compat_core.router import ERROR_RESPONSES, ModelCatalog, create_models_router, new_api_router
+from openai_compat_core.sse import dumps
+from openai_compat_core.streaming import EventStreamResponse
+from openai_compat_responses._objects import (
+    build_response,
+    message_item,
+    new_id,
+    normalise_response,
+    now,
+    request_settings,
+)
+from openai_compat_responses.models import InputItem, Response, ResponseRequest
+from openai_compat_responses.streaming import FAILURE_PREFIX, ResponseStreamEncoder
+
+logger = logging.getLogger("fastapi_openai_compat.responses")
+
+ResponseResult = str | Response | Generator[Any, None, None] | AsyncGenerator[Any, None]
+"""What `run_response` may return: text, a full `Response`, or a (sync or async) generator of chunks."""
+
+
+class RunResponseFn(Protocol):
+    """Your callback: `run_response(model, input_items, body)`, sync or async, returning a `ResponseResult`.
+
+    - `model`: the request's model name;
+    - `input_items`: the input as a list of items (a string input becomes one user message item,
+      no input an empty list);
+    - `body`: the whole request as a dict, fields this library does not know included
+      (`previous_response_id`, `store`, `tools`, ...).
+
+    A callback that also declares a `headers` parameter (or `**kwargs`) is called with
+    `headers=` the request headers as a `dict[str, str]` with lower-cased names. Sync callbacks
+    run in the thread pool.
+    """
+
+    def __call__(self, model: str, input_items: list[InputItem], body: dict[str, Any], /) -> Any: ...
+
+
+def _input_items(value: str | list[InputItem] | None) -> list[InputItem]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [{"type": "message", "role": "user", "content": value}]
+    return value
+
+
+def _json(data: Any) -> StarletteResponse:
+    return StarletteResponse(dumps(data), media_type="application/json")
+
+
+def _drain_sync(source: Iterator[Any], encoder: ResponseStreamEncoder) -> None:
+    try:
+        for chunk in source:
+            encoder.encode(chunk)
+            if encoder.finished:
+                break
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
+
+
+async def _drain_async(source: AsyncIterator[Any], encoder: ResponseStreamEncoder) -> None:
+    try:
+        async for chunk in source:
+            encoder.encode(chunk)
+            if encoder.finished:
+                break
+    finally:
+        aclose = getattr(source, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def _collect(source: Iterator[Any] | AsyncIterator[Any], encoder: ResponseStreamEncoder) -> dict[str, Any]:
+    """Run a generator to its end for a non-streaming request and return the response it builds."""
+    encoder.open()
+    with callback_errors(FAILURE_PREFIX, logger):
+        if isinstance(source, AsyncIterator):
+            await _drain_async(source, encoder)
+        else:
+            await run_in_threadpool(_drain_sync, source, encoder)
+    encoder.close()
+    if encoder.final_response is None:
+        raise OpenAIHTTPException(500, "The callback's stream ended without a response object.", type="server_error")
+    return encoder.final_response
+
+
+def _unsupported(result: Any) -> OpenAIHTTPException:
+    return OpenAIHTTPException(
+        500,
+        f"Unsupported response type from run_response: {type(result).__name__}",
+        type="server_error",
+        headers={"x-should-retry": "false"},
+        detail="Unsupported response type from run_response",
+    )
+
+
+def create_responses_router(
+    *,
+    list_models: Callable[..., Any],
+    run_response: Callable[..., Any],
+    pre_hook: PreHook | None = None,
+    post_hook: PostHook | None = None,
+    chunk_mapper: ChunkMapper = default_chunk_mapper,
+    owned_by: str = "custom",
+    tags: list[str] | None = None,
+    include_models_endpoints: bool = False,
+    dependencies: Sequence[params.Depends] | None = None,
+    validate_model: bool = False,
+    max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+) -> APIRouter:
+    """Create a router serving OpenAI's Responses API from your `run_response` callback.
+
+    Routes: `POST /v1/responses` and `POST /responses`; with `include_models_endpoints=True` also
+    the models endpoints (`GET /v1/models`, `GET /v1/models/{model}` and their aliases).
+
+    What `run_response` returns decides the answer. With `"stream": true` in the request the answer is
+    an event stream, otherwise one JSON response object:
+
+    - `str`: one assistant message;
+    - `Response`: sent with the request's settings filling the fields you left unset;
+    - a sync or async generator: its chunks become the output (text, reasoning, function calls,
+      custom events; see `ResponseStreamEncoder`); without `stream` the router collects them.
+
+    A failure before the stream starts is an OpenAI error envelope (500, `Pipeline execution failed:
+    ...`); a failure after it started ends the stream with a `response.failed` event.
+
+    Args:
+        list_models: returns the names of the models you serve; sync or async.
+        run_response: your callback, `(model, input_items, body)` (see `RunResponseFn`); sync or async.
+        pre_hook: called with the `ResponseRequest`; returns a replacement or `None` to keep it.
+        post_hook: called with the callback's result; returns a replacement or `None` to keep it.
+        chunk_mapper: turns streamed chunks that are neither `str` nor carry `str` `.content` into text.
+        owned_by: `owned_by` of the model objects (with `include_models_endpoints`).
+        tags: OpenAPI tags (default `["openai"]`).
+        include_models_endpoints: also serve the models endpoints. Off by default so that this router
+            can sit next to a chat router or a models router in one app.
+        dependencies: FastAPI dependencies for every route, e.g. `[Depends(APIKeyAuth())]`.
+        validate_model: answer 404 `model_not_found` when `list_models` does not name the request's
+            model (checked after `pre_hook`); off by default, the callback decides.
+        max_body_size: request body limit in bytes (`None` for none); larger bodies get 413.
+
+    Returns:
+        An `APIRouter` to include in your app.
+    """
+    catalog = ModelCatalog(list_models, owned_by=owned_by)
+    run = Callback(run_response, optional=("headers",))
+    pre = ensure_async(pre_hook) if pre_hook is not None else None
+    post = ensure_async(post_hook) if post_hook is not None else None
+    route_tags: list[Any] = list(tags or ["openai"])
+
+    router = new_api_router(dependencies=dependencies, max_body_size=max_body_size)
+    if include_models_endpoints:
+        # The router's own dependencies apply to the included routes.
+        router.include_router(
+            create_models_router(
+                list_models=list_models, owned_by=owned_by, tags=route_tags, operation_id_prefix="responses_openai"
+            )
+        )
+
+    responses: dict[int | str, dict[str, Any]] = {
+        200: {
+            "description": "The response object, or with `stream: true` its events (`text/event-stream`).",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        **ERROR_RESPONSES,
+    }
+    if validate_model:
+        responses[404] = {"model": ErrorResponse, "description": "Unknown model."}
+    route_params: dict[str, Any] = {
+        "response_model": Response,
+        "tags": route_tags,
+        "summary": "Create response",
+        "description": (
+            "Generates a response for OpenAI Responses API compatible clients. "
+            "Supports non-streaming and named SSE streaming event formats."
+        ),
+        "responses": responses,
+    }
+
+    async def answer(result: Any, request: ResponseRequest, body: dict[str, Any]) -> StarletteResponse:
+        resp_id = new_id("resp")
+        stream = bool(getattr(request, "stream", False))
+        source: Iterator[Any] | AsyncIterator[Any]
+        if isinstance(result, (Response, str)):
+            if not stream:
+                settings = request_settings(body)
+                if isinstance(result, Response):
+                    return _json(normalise_response(result, settings))
+                created = now()
+                return _json(
+                    build_response(
+                        resp_id,
+                        request.model,
+                        created,
+                        settings,
+                        status="completed",
+                        output=[message_item(new_id("msg"), result)],
+                        completed_at=created,
+                    )
+                )
+            source = iter([result])
+        elif isinstance(result, (Iterator, AsyncIterator)):
+            source = result
+        else:
+            raise _unsupported(result)
+        encoder = ResponseStreamEncoder(resp_id, request.model, chunk_mapper=chunk_mapper, request=body)
+        if stream:
+            return EventStreamResponse(source, encoder, log=logger)
+        return _json(await _collect(source, encoder))
+
+    @router.post("/v1/responses", **route_params, operation_id="openai_responses")
+    @router.post("/responses", **route_params, operation_id="openai_responses_alias")
+    async def create_response(response_req: ResponseRequest, http_request: Request) -> StarletteResponse:
+        with callback_errors(FAILURE_PREFIX, logger):
+            request = await run_hook(pre, response_req)
+        if validate_model:
+            await catalog.require(request.model)
+        body = request.model_dump()
+        extra = {"headers": request_headers(http_request.headers)} if run.accepts("headers") else {}
+        with callback_errors(FAILURE_PREFIX, logger):
+            result = await run(request.model, _input_items(request.input), body, **extra)
+            result = await run_hook(post, result)
+        return await answer(result, request, body)
+
+    return router
+
+
+__all__ = ["ResponseResult", "RunResponseFn", "create_responses_router"]
