@@ -1,12 +1,14 @@
 """Nox sessions: tests on every supported Python, isolation, lint, typecheck and build.
 
-``nox`` with no arguments runs every session. Interpreters come from the machine (pyenv here): uv is
-not allowed to download any (set ``UV_PYTHON_DOWNLOADS=never``), and with ``CI`` set a missing
-interpreter fails the run instead of being skipped.
+``nox`` with no arguments runs every session but the long ones (``fuzz``, ``soak``, ``bench``), which
+run by name: ``nox -s fuzz``. Interpreters come from the machine (pyenv here): uv is not allowed to
+download any (set ``UV_PYTHON_DOWNLOADS=never``), and with ``CI`` set a missing interpreter fails the
+run instead of being skipped.
 """
 
 import email.parser
 import functools
+import json
 import os
 import shutil
 import subprocess
@@ -73,6 +75,9 @@ TEST_DEPS = [
     "haystack-ai",
     "packaging>=24",
     "tomli>=2.0; python_version < '3.11'",
+    # Property-based fuzzing from the OpenAPI schema (tests/test_fuzz_schema.py). Python 3.10 gets the
+    # last 4.x release that supports it.
+    "schemathesis>=4.30",
 ]
 
 
@@ -134,6 +139,55 @@ def typecheck(session: nox.Session) -> None:
     session.install(*editable_workspace(haystack=False), "mypy", "uvicorn", "httpx")
     sources = sorted(str(path.relative_to(ROOT)) for path in ROOT.glob("packages/*/src"))
     session.run("mypy", "--strict", *sources)
+
+
+@nox.session(python=TOOLS_PYTHON, default=False)
+def fuzz(session: nox.Session) -> None:
+    """Fuzz every route from the app's OpenAPI schema with many examples, then the hostile inputs (not default).
+
+    `nox -s fuzz -- 2000` sets the examples per operation (default 500); the `tests` session runs 25.
+    """
+    session.install(*editable_workspace(haystack=False), *(dep for dep in TEST_DEPS if "haystack" not in dep))
+    examples = session.posargs[0] if session.posargs else "500"
+    report = Path(session.create_tmp()) / "fuzz-report.json"
+    env = {"OPENAI_COMPAT_FUZZ_EXAMPLES": examples, "OPENAI_COMPAT_FUZZ_REPORT": str(report)}
+    session.run(
+        "pytest", "-p", "no:cacheprovider", "tests/test_fuzz_schema.py", "tests/test_hostile_inputs.py", env=env
+    )
+    figures = json.loads(report.read_text())
+    session.log(
+        f"fuzzing: {figures['operations']} operations, up to {examples} examples each: "
+        f"{figures['requests_to_documented_operations']} requests, plus "
+        f"{figures['requests_with_undocumented_methods']} with methods the paths do not serve"
+    )
+
+
+@nox.session(python=TOOLS_PYTHON, default=False)
+def soak(session: nox.Session) -> None:
+    """A short load and soak run: 64 streaming clients, a fifth leaving midway; no error, flat RSS (not default).
+
+    `nox -s soak -- --duration 300` runs longer (any option of benchmarks/soak.py may follow `--`).
+    """
+    session.install(
+        *(
+            arg
+            for name in ("openai-compat-core", "openai-compat-chat", "openai-compat-responses")
+            for arg in ("-e", package_dir(name))
+        ),
+        "uvicorn",
+    )
+    session.run("python", "benchmarks/soak.py", *(session.posargs or ["--duration", "45"]))
+
+
+@nox.session(python=TOOLS_PYTHON, default=False)
+def bench(session: nox.Session) -> None:
+    """The performance benchmark against 1.4.0 and a hand-written floor app, quick version (not default).
+
+    `nox -s bench -- --rounds 5` runs it in full (any option of benchmarks/run.py may follow `--`).
+    """
+    # run.py makes its own environments (this project, and 1.4.0 from PyPI) with uv.
+    session.install("uv")
+    session.run("python", "benchmarks/run.py", *(session.posargs or ["--quick"]))
 
 
 @nox.session(python=TOOLS_PYTHON)

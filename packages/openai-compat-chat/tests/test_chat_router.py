@@ -479,7 +479,13 @@ def test_create_openai_router_takes_and_forwards_every_parameter() -> None:
         "tags",
         "include_models_endpoints",
     ]
-    assert list(ours)[8:] == ["dependencies", "validate_model", "max_body_size", "openai_done_frame"]
+    assert list(ours)[8:] == [
+        "dependencies",
+        "validate_model",
+        "max_body_size",
+        "openai_done_frame",
+        "expose_errors",
+    ]
 
 
 async def test_create_openai_router_forwards_options() -> None:

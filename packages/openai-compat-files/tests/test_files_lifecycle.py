@@ -37,7 +37,12 @@ async def test_only_routes_whose_callback_is_given_exist(asgi_client: Any) -> No
         ]:
             response = await client.request(method, path)
             assert response.status_code in (404, 405), (method, path)
-            assert "error" not in response.json()
+            if response.status_code == 405:
+                # The path belongs to the upload route, which says which method it serves.
+                assert response.json()["error"]["code"] == "method_not_allowed"
+                assert response.headers["allow"] == "POST"
+            else:
+                assert "error" not in response.json()
 
 
 @pytest.mark.parametrize("path", ["/v1/files", "/files"])

@@ -1,6 +1,7 @@
 """The Chat Completions router: `POST /v1/chat/completions` driven by your `run_completion` callable."""
 
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
 from typing import Any, Protocol
 
@@ -9,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from openai_compat_chat.models import ChatCompletion, ChatRequest, MessageParam
-from openai_compat_chat.streaming import chat_completion_response, new_completion_id, streaming_response
+from openai_compat_chat.streaming import new_completion_id, streaming_response
 from openai_compat_core.callbacks import (
     Callback,
     ChunkMapper,
@@ -20,10 +21,11 @@ from openai_compat_core.callbacks import (
     request_headers,
     run_hook,
 )
+from openai_compat_core.cancellation import cancel_on_disconnect
 from openai_compat_core.chunks import default_chunk_mapper
 from openai_compat_core.errors import DEFAULT_MAX_BODY_SIZE, OpenAIHTTPException, callback_errors
 from openai_compat_core.models import ErrorResponse
-from openai_compat_core.router import ERROR_RESPONSES, ModelCatalog, create_models_router, new_api_router
+from openai_compat_core.router import ERROR_RESPONSES, ModelCatalog, add_models_routes, new_api_router
 from openai_compat_core.sse import dumps
 
 logger = logging.getLogger("fastapi_openai_compat.chat_completions")
@@ -57,6 +59,19 @@ RunCompletionFn = RunCompletion | RunCompletionWithHeaders
 
 _FAILURE = "Pipeline execution failed"
 
+# One server-sent event of a stream (how OpenAPI before 3.2 documents event streams).
+_STREAM_EVENT: dict[str, Any] = {
+    "title": "ChatCompletionStreamEvent",
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "data": {
+            "type": "string",
+            "description": 'A `chat.completion.chunk` object as JSON, an `{"error": ...}` object, or `[DONE]`.',
+        }
+    },
+}
+
 _DESCRIPTION = """\
 Answers a conversation in OpenAI's Chat Completions format.
 
@@ -81,6 +96,22 @@ def _json(value: Any) -> Response:
     return Response(dumps(value), media_type="application/json")
 
 
+def _text_completion(text: str, model: str) -> Response:
+    """`chat_completion_response(text, ...)` as JSON, without building the pydantic models (a third of the CPU)."""
+    message = {"role": "assistant", "content": text, "reasoning_content": None, "tool_calls": None, "refusal": None}
+    return _json(
+        {
+            "id": new_completion_id(),
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [{"index": 0, "delta": None, "finish_reason": "stop", "logprobs": None, "message": message}],
+            "usage": None,
+            "system_fingerprint": None,
+        }
+    )
+
+
 def create_chat_completion_router(
     *,
     list_models: ListModelsFn,
@@ -95,6 +126,7 @@ def create_chat_completion_router(
     validate_model: bool = False,
     max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
     openai_done_frame: bool = False,
+    expose_errors: bool = True,
 ) -> APIRouter:
     """Create a router serving OpenAI's Chat Completions API.
 
@@ -107,7 +139,10 @@ def create_chat_completion_router(
         run_completion: `run_completion(model, messages, body)` returns a `str`, a `ChatCompletion`,
             or a sync or async generator to stream (see `ChatStreamEncoder` for what a generator may
             yield). Declare a `headers` parameter (or `**kwargs`) to also get the request headers as
-            a `dict[str, str]` with lower-cased names.
+            a `dict[str, str]` with lower-cased names. They are all of them, credentials included
+            (`authorization` carries the client's API key, `cookie` its cookies): never log or
+            forward them blindly. If the client disconnects before the answer is ready, an async
+            `run_completion` is cancelled; a sync one cannot be interrupted and its result is dropped.
         pre_hook: called with the `ChatRequest` before `run_completion`; return a replacement
             request, or `None` to keep it. Raise `HTTPException` to refuse the request.
         post_hook: called with what `run_completion` returned; return a replacement, or `None`.
@@ -122,6 +157,11 @@ def create_chat_completion_router(
         openai_done_frame: end streams with `data: [DONE]` exactly as OpenAI writes it, instead of
             the default `data:[DONE]` (the same SSE event, invisible to code that parses every
             `data: ` line as JSON).
+        expose_errors: when a hook or `run_completion` raises (anything but an `HTTPException`),
+            answer `Pipeline execution failed: <message>` (the 1.x text, the default), or with
+            `False` only `Pipeline execution failed.`, in the 500 body and in a failed stream's error
+            frame. Tracebacks and exception types are never sent; they go to the
+            `fastapi_openai_compat.chat_completions` logger.
 
     Returns:
         An `APIRouter` to include in your FastAPI app.
@@ -130,16 +170,10 @@ def create_chat_completion_router(
     wants_headers = run.accepts("headers")
     run_pre = ensure_async(pre_hook) if pre_hook is not None else None
     run_post = ensure_async(post_hook) if post_hook is not None else None
-    catalog = ModelCatalog(list_models, owned_by=owned_by) if validate_model else None
+    catalog = ModelCatalog(list_models, owned_by=owned_by, expose_errors=expose_errors) if validate_model else None
     route_tags: list[Any] = list(tags or ["openai"])
 
     router = new_api_router(dependencies=dependencies, max_body_size=max_body_size)
-    if include_models_endpoints:
-        router.include_router(
-            create_models_router(
-                list_models=list_models, owned_by=owned_by, tags=route_tags, operation_id_prefix="openai"
-            )
-        )
 
     route_params: dict[str, Any] = {
         "response_model": ChatCompletion,
@@ -149,28 +183,33 @@ def create_chat_completion_router(
         "responses": {
             200: {
                 "description": "A `chat.completion` object, or an event stream of `chat.completion.chunk` objects.",
-                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                "content": {"text/event-stream": {"schema": _STREAM_EVENT}},
             },
             404: {"model": ErrorResponse, "description": "Unknown model (with `validate_model=True`)."},
             **ERROR_RESPONSES,
         },
     }
 
-    @router.post("/v1/chat/completions", **route_params, operation_id="openai_chat_completions")
+    # The completion routes come first, `/v1` first: FastAPI tries a request on every route before
+    # the one that matches, and this is the route nearly every request takes.
     @router.post("/chat/completions", **route_params, operation_id="openai_chat_completions_alias")
+    @router.post("/v1/chat/completions", **route_params, operation_id="openai_chat_completions")
     async def create_chat_completion(chat_req: ChatRequest, http_request: Request) -> Response:
         extra = {"headers": request_headers(http_request.headers)} if wants_headers else {}
-        with callback_errors(_FAILURE, logger):
+        with callback_errors(_FAILURE, logger, expose=expose_errors):
             chat_req = await run_hook(run_pre, chat_req)
             if catalog is not None:
                 await catalog.require(chat_req.model)
-            result = await run(chat_req.model, chat_req.messages, chat_req.model_dump(), **extra)
+            # Nobody waits for the answer of a client that left: stop (async) or drop (sync) the work.
+            result = await cancel_on_disconnect(
+                http_request, run(chat_req.model, chat_req.messages, chat_req.model_dump(), **extra)
+            )
             result = await run_hook(run_post, result)
 
         if isinstance(result, ChatCompletion):
             return _json(result)
         if isinstance(result, str):
-            return _json(chat_completion_response(result, new_completion_id(), chat_req.model))
+            return _text_completion(result, chat_req.model)
         if isinstance(result, (Iterator, AsyncIterator)):
             return streaming_response(
                 result,
@@ -179,10 +218,20 @@ def create_chat_completion_router(
                 chunk_mapper,
                 include_usage=_include_usage(chat_req),
                 openai_done_frame=openai_done_frame,
+                expose_errors=expose_errors,
             )
         logger.error("run_completion returned an unsupported type: %s", type(result).__name__)
         raise OpenAIHTTPException(500, "Unsupported response type from completion", type="server_error")
 
+    if include_models_endpoints:
+        add_models_routes(
+            router,
+            list_models=list_models,
+            owned_by=owned_by,
+            tags=route_tags,
+            operation_id_prefix="openai",
+            expose_errors=expose_errors,
+        )
     return router
 
 
@@ -200,6 +249,7 @@ def create_openai_router(
     validate_model: bool = False,
     max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
     openai_done_frame: bool = False,
+    expose_errors: bool = True,
 ) -> APIRouter:
     """The 1.x name of `create_chat_completion_router`; takes and forwards the same arguments."""
     return create_chat_completion_router(
@@ -215,6 +265,7 @@ def create_openai_router(
         validate_model=validate_model,
         max_body_size=max_body_size,
         openai_done_frame=openai_done_frame,
+        expose_errors=expose_errors,
     )
 
 

@@ -14,8 +14,8 @@ What a stream looks like on the wire (`id`, `object`, `created` and `model` left
 """
 
 import logging
+import os
 import time
-import uuid
 from collections.abc import AsyncGenerator, AsyncIterable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -45,12 +45,12 @@ _ZERO_USAGE = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
 
 def new_completion_id() -> str:
-    """Return a fresh completion id in OpenAI's format, `chatcmpl-` and 32 hex digits."""
-    return f"chatcmpl-{uuid.uuid4().hex}"
+    """Return a fresh completion id in OpenAI's format, `chatcmpl-` and 32 hex digits (128 random bits)."""
+    return f"chatcmpl-{os.urandom(16).hex()}"
 
 
 def _new_call_id() -> str:
-    return f"call_{uuid.uuid4().hex[:24]}"
+    return f"call_{os.urandom(12).hex()}"
 
 
 @dataclass(slots=True)
@@ -89,6 +89,8 @@ class ChatStreamEncoder:
         chunk_mapper: turns a chunk that is not otherwise recognised into text.
         include_usage: the client sent `stream_options: {"include_usage": true}`.
         done_frame: the end-of-stream frame, `COMPACT_DONE_FRAME` (`data:[DONE]`) or `DONE_FRAME`.
+        expose_errors: a failure other than an `HTTPException` is reported as `Pipeline execution
+            failed: <message>`; with `False` as `Pipeline execution failed.` (no exception text).
     """
 
     def __init__(
@@ -100,8 +102,10 @@ class ChatStreamEncoder:
         chunk_mapper: ChunkMapper = default_chunk_mapper,
         include_usage: bool = False,
         done_frame: bytes = COMPACT_DONE_FRAME,
+        expose_errors: bool = True,
     ) -> None:
         self.finished = False
+        self.expose_errors = expose_errors
         self.completion_id = completion_id
         self.model = model
         self.created = int(time.time()) if created is None else created
@@ -159,7 +163,7 @@ class ChatStreamEncoder:
 
     def fail(self, exc: Exception) -> bytes:
         """Report a failure after the stream started: an error frame, then the done frame."""
-        return data_frame({"error": _error_object(exc)}) + self.done_frame
+        return data_frame({"error": _error_object(exc, expose=self.expose_errors)}) + self.done_frame
 
     # --- chunk kinds ---------------------------------------------------------------------------
 
@@ -287,13 +291,18 @@ class ChatStreamEncoder:
         return out
 
 
-def _error_object(exc: Exception) -> dict[str, Any]:
-    """The `error` object of the frame that reports a mid-stream failure."""
+def _error_object(exc: Exception, *, expose: bool = True) -> dict[str, Any]:
+    """The `error` object of the frame that reports a mid-stream failure.
+
+    An `HTTPException` is the pipeline's own answer and is sent as it is; any other exception is
+    `Pipeline execution failed: <message>`, or without the message when `expose` is false.
+    """
     if isinstance(exc, OpenAIHTTPException):
         return {"message": exc.message, "type": exc.type, "param": exc.param, "code": exc.code}
     if isinstance(exc, HTTPException):
         return {"message": str(exc.detail), "type": error_type_for_status(exc.status_code), "param": None, "code": None}
-    return {"message": f"Pipeline execution failed: {exc!s}", "type": "server_error", "param": None, "code": None}
+    message = f"Pipeline execution failed: {exc!s}" if expose else "Pipeline execution failed."
+    return {"message": message, "type": "server_error", "param": None, "code": None}
 
 
 def streaming_response(
@@ -305,6 +314,7 @@ def streaming_response(
     include_usage: bool = False,
     openai_done_frame: bool = False,
     created: int | None = None,
+    expose_errors: bool = True,
 ) -> EventStreamResponse:
     """Stream a sync or async iterable of chunks as a Chat Completions SSE response.
 
@@ -316,6 +326,8 @@ def streaming_response(
         include_usage: end with a `choices: []` chunk carrying usage, as `stream_options.include_usage` asks.
         openai_done_frame: end with `data: [DONE]` (with a space) instead of `data:[DONE]`.
         created: the `created` of every chunk (default: now).
+        expose_errors: put the exception's message in the error frame of a failed stream (see
+            `create_chat_completion_router`).
 
     Returns:
         An `EventStreamResponse` (a Starlette `StreamingResponse`).
@@ -327,6 +339,7 @@ def streaming_response(
         chunk_mapper=chunk_mapper,
         include_usage=include_usage,
         done_frame=DONE_FRAME if openai_done_frame else COMPACT_DONE_FRAME,
+        expose_errors=expose_errors,
     )
     return EventStreamResponse(result, encoder, log=logger)
 

@@ -14,6 +14,7 @@ from openai_compat_core.callbacks import (
     PostHook,
     PreHook,
     callable_accepts_kwarg,
+    cancel_unless_in_thread,
     ensure_async,
     is_async_callable,
     request_headers,
@@ -33,6 +34,7 @@ from openai_compat_core.chunks import (
 )
 from openai_compat_core.errors import (
     DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_MAX_JSON_DEPTH,
     BodyTooLargeError,
     OpenAIHTTPException,
     OpenAIRoute,
@@ -42,12 +44,20 @@ from openai_compat_core.errors import (
     error_response,
     error_type_for_status,
     exception_to_response,
+    json_nesting_exceeds,
+    method_not_allowed,
     model_not_found,
     route_class_with,
     validation_exception,
 )
 from openai_compat_core.models import ErrorObject, ErrorResponse, ModelObject, ModelsResponse, OpenAIBaseModel
-from openai_compat_core.router import ERROR_RESPONSES, ModelCatalog, create_models_router, new_api_router
+from openai_compat_core.router import (
+    ERROR_RESPONSES,
+    ModelCatalog,
+    add_models_routes,
+    create_models_router,
+    new_api_router,
+)
 from openai_compat_core.sse import (
     COMPACT_DONE_FRAME,
     DONE_FRAME,
@@ -57,6 +67,7 @@ from openai_compat_core.sse import (
     encode_value,
     event_frame,
     json_string,
+    replace_unpaired_surrogates,
     slot,
     split_frames,
 )
@@ -69,6 +80,7 @@ __all__ = [
     "DEFAULT_API_KEYS_ENV",
     "DEFAULT_MAX_BODY_SIZE",
     "DEFAULT_MAX_BUFFERED",
+    "DEFAULT_MAX_JSON_DEPTH",
     "DONE_FRAME",
     "ERROR_RESPONSES",
     "SSE_HEADERS",
@@ -92,10 +104,12 @@ __all__ = [
     "StreamEncoder",
     "ToolCallFragment",
     "__version__",
+    "add_models_routes",
     "callable_accepts_kwarg",
     "callback_errors",
     "callback_failure",
     "cancel_on_disconnect",
+    "cancel_unless_in_thread",
     "create_models_router",
     "data_frame",
     "default_chunk_mapper",
@@ -113,9 +127,12 @@ __all__ = [
     "extract_usage",
     "is_async_callable",
     "is_custom_event",
+    "json_nesting_exceeds",
     "json_string",
+    "method_not_allowed",
     "model_not_found",
     "new_api_router",
+    "replace_unpaired_surrogates",
     "request_headers",
     "route_class_with",
     "run_hook",

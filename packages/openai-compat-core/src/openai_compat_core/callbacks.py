@@ -1,7 +1,9 @@
 """Adapting user callbacks: sync or async, with optional keyword arguments they opt into, and hooks."""
 
+import asyncio
 import functools
 import inspect
+import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Protocol
 
@@ -59,12 +61,78 @@ def ensure_async(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
 
     @functools.wraps(fn)
     async def run_sync(*args: Any, **kwargs: Any) -> Any:
-        result = await run_in_threadpool(fn, *args, **kwargs)
+        result = await _in_thread(fn, args, kwargs)
         if inspect.isawaitable(result):
             result = await result
         return result
 
     return run_sync
+
+
+class _ThreadCall:
+    """One call of a sync callable in the thread pool, which can be called off until it has started."""
+
+    __slots__ = ("args", "fn", "kwargs", "lock", "state")
+
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.lock = threading.Lock()
+        self.state = "waiting"  # then "running" or "called off"
+
+    def run(self) -> Any:
+        with self.lock:
+            if self.state != "waiting":
+                return None
+            self.state = "running"
+        return self.fn(*self.args, **self.kwargs)
+
+    def call_off(self) -> bool:
+        """Make sure the call never starts; False when it is already running."""
+        with self.lock:
+            if self.state == "running":
+                return False
+            self.state = "called off"
+            return True
+
+
+# The sync call each task is waiting for, if any.
+_THREAD_CALLS: "dict[asyncio.Task[Any], _ThreadCall]" = {}
+
+
+def cancel_unless_in_thread(task: "asyncio.Task[Any]") -> bool:
+    """Cancel `task`, unless it waits for a sync callable that is already running in a thread.
+
+    A thread cannot be interrupted, and cancelling the task that awaits it would give its slot of
+    the thread pool back while the thread runs on: abandoned calls could then pile up past the
+    pool's limit. Such a task is left to finish its call (the caller then drops the result). A call
+    that has not started yet is called off, so it never starts, and the task is cancelled.
+
+    Returns:
+        Whether `task` was cancelled.
+    """
+    call = _THREAD_CALLS.get(task)
+    if call is not None and not call.call_off():
+        return False
+    task.cancel()
+    return True
+
+
+async def _in_thread(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Run `fn` in the thread pool, registered so that `cancel_unless_in_thread` knows about it."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # another event loop (trio): anyio's cancel scopes already wait for the thread
+        task = None
+    if task is None:
+        return await run_in_threadpool(fn, *args, **kwargs)
+    call = _ThreadCall(fn, args, kwargs)
+    _THREAD_CALLS[task] = call
+    try:
+        return await run_in_threadpool(call.run)
+    finally:
+        del _THREAD_CALLS[task]
 
 
 class Callback:
@@ -115,6 +183,7 @@ __all__ = [
     "PostHook",
     "PreHook",
     "callable_accepts_kwarg",
+    "cancel_unless_in_thread",
     "ensure_async",
     "is_async_callable",
     "request_headers",

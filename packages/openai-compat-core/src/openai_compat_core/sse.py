@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from json.encoder import encode_basestring
 from typing import Any
 
-from pydantic_core import to_json
+from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError, to_json
 
 DONE_FRAME = b"data: [DONE]\n\n"
 """The end-of-stream frame exactly as OpenAI writes it."""
@@ -20,19 +21,53 @@ COMPACT_DONE_FRAME = b"data:[DONE]\n\n"
 starting with `data: ` (which is how much code written against fastapi-openai-compat 1.x reads streams)."""
 
 
+def replace_unpaired_surrogates(value: Any) -> Any:
+    """Return `value` with unpaired surrogates in its strings (and dict keys) replaced by U+FFFD.
+
+    A JSON request may carry `"\\ud800"`, which Python decodes to a string UTF-8 cannot encode.
+    Dicts, lists, tuples (as lists) and pydantic models (as dicts) are walked; other values are kept.
+    """
+    if isinstance(value, str):
+        return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    if isinstance(value, dict):
+        return {replace_unpaired_surrogates(key): replace_unpaired_surrogates(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [replace_unpaired_surrogates(item) for item in value]
+    if isinstance(value, BaseModel):
+        return replace_unpaired_surrogates(value.model_dump())
+    return value
+
+
+def _dumps_scrubbed(value: Any, exc: PydanticSerializationError) -> bytes:
+    # A JSON body may carry `\ud800` escapes; echoing such a string must not fail the request.
+    if "surrogates not allowed" not in str(exc):
+        raise exc
+    return to_json(replace_unpaired_surrogates(value), inf_nan_mode="null")
+
+
 def dumps(value: Any) -> bytes:
-    """Encode a value (dicts, lists, pydantic models, ...) as compact UTF-8 JSON."""
-    return to_json(value)
+    """Encode a value (dicts, lists, pydantic models, ...) as compact UTF-8 JSON.
+
+    The output is always valid JSON: NaN and infinities are written as `null`, and unpaired
+    surrogates in strings (valid in JSON escapes, not in UTF-8) as U+FFFD.
+    """
+    try:
+        return to_json(value, inf_nan_mode="null")
+    except PydanticSerializationError as exc:
+        return _dumps_scrubbed(value, exc)
 
 
 def json_string(text: str) -> bytes:
-    """Encode a `str` as a JSON string literal (with the quotes), UTF-8."""
-    return encode_basestring(text).encode()
+    """Encode a `str` as a JSON string literal (with the quotes), UTF-8; unpaired surrogates become U+FFFD."""
+    try:
+        return encode_basestring(text).encode()
+    except UnicodeEncodeError:
+        return encode_basestring(replace_unpaired_surrogates(text)).encode()
 
 
 def data_frame(payload: Any) -> bytes:
     """Build a `data: <json>` frame. `payload` may be JSON already encoded as `bytes`."""
-    body = payload if isinstance(payload, bytes) else to_json(payload)
+    body = payload if isinstance(payload, bytes) else dumps(payload)
     return b"data: " + body + b"\n\n"
 
 
@@ -40,12 +75,17 @@ def event_frame(event: str, payload: Any) -> bytes:
     """Build a named frame `event: <event>` + `data: <json>`. `payload` may be encoded JSON `bytes`."""
     if "\n" in event or "\r" in event:
         raise ValueError("an SSE event name cannot contain line breaks")
-    body = payload if isinstance(payload, bytes) else to_json(payload)
+    body = payload if isinstance(payload, bytes) else dumps(payload)
     return b"event: " + event.encode() + b"\ndata: " + body + b"\n\n"
 
 
 def encode_value(value: Any) -> bytes:
     """Encode one value for a template slot: strings, ints and bools fast, the rest through `dumps`."""
+    kind = type(value)
+    if kind is str:
+        return json_string(value)
+    if kind is int:
+        return str(value).encode()
     if isinstance(value, str):
         return json_string(value)
     if value is None:
@@ -56,7 +96,7 @@ def encode_value(value: Any) -> bytes:
         return b"false"
     if isinstance(value, int):
         return str(value).encode()
-    return to_json(value)
+    return dumps(value)
 
 
 # A per-process nonce keeps a request value that happens to look like a slot from being taken for one.
@@ -85,7 +125,7 @@ class FrameTemplate:
     __slots__ = ("_order", "_parts", "event", "slots")
 
     def __init__(self, payload: Any, *, event: str | None = None) -> None:
-        encoded = to_json(payload)
+        encoded = dumps(payload)
         prefix = b"data: " if event is None else event_frame(event, b"")[: -len(b"\n\n")]
         pieces = _SLOT_RE.split(prefix + encoded + b"\n\n")
         self._parts: tuple[bytes, ...] = tuple(pieces[0::2])
@@ -99,6 +139,9 @@ class FrameTemplate:
         order = self._order
         if len(order) == 1:
             return parts[0] + encode_value(values[order[0]]) + parts[1]
+        if len(order) == 2:
+            first, second = order
+            return b"".join((parts[0], encode_value(values[first]), parts[1], encode_value(values[second]), parts[2]))
         out = [parts[0]]
         for i, position in enumerate(order):
             out.append(encode_value(values[position]))
@@ -120,6 +163,7 @@ __all__ = [
     "encode_value",
     "event_frame",
     "json_string",
+    "replace_unpaired_surrogates",
     "slot",
     "split_frames",
 ]

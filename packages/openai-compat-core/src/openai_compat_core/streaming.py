@@ -6,7 +6,9 @@ one API's wire format, and:
 - iterates a sync generator in one producer thread per stream, handing encoded frames to the event
   loop through a bounded buffer, and writes everything that is ready in one `send` (no thread-pool
   round trip per chunk);
-- iterates an async generator on the event loop;
+- iterates an async generator on the event loop, and writes in one `send` every frame its
+  generator makes without waiting (a generator that waits, e.g. for the next token of a model, gets
+  each frame sent before it waits);
 - stops the generator as soon as the client disconnects: an async generator is cancelled and
   closed; a sync generator is closed by its producer thread right after the chunk it is producing,
   so no thread is left running the pipeline;
@@ -18,10 +20,20 @@ one API's wire format, and:
 
 import asyncio
 import collections
+import contextlib
 import contextvars
 import logging
 import threading
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from typing import Any, Protocol
 
 import anyio
@@ -30,12 +42,14 @@ from starlette.concurrency import iterate_in_threadpool
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from openai_compat_core._resume import Resume, iterate
 from openai_compat_core.sse import split_frames
 
 logger = logging.getLogger("openai_compat_core.streaming")
 
-DEFAULT_MAX_BUFFERED = 64
-"""How many encoded chunks a sync producer may get ahead of the client before it waits."""
+DEFAULT_MAX_BUFFERED = 256
+"""How many encoded chunks a producer may get ahead of the client: a sync generator's thread then waits,
+and an async generator that does not wait itself gets what it made sent (and waits for the write)."""
 
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 """Headers sent with every event stream: no caching, and no buffering by nginx-style proxies."""
@@ -63,7 +77,14 @@ class StreamEncoder(Protocol):
 
 
 class _Handoff:
-    """Bounded single-producer (thread) / single-consumer (event loop) buffer of byte strings."""
+    """Bounded single-producer (a thread) / single-consumer (the event loop) buffer of byte strings.
+
+    The producer's usual step takes no lock (appending to a deque and reading an attribute are
+    atomic in CPython), which matters at one step per chunk. Locks are taken only around waiting:
+    by the consumer to publish the future it waits on when the buffer is empty, and by the producer
+    when the buffer is full. Each side publishes that it waits before it checks the buffer again,
+    so no wake-up is lost.
+    """
 
     def __init__(self, loop: asyncio.AbstractEventLoop, maxsize: int) -> None:
         self._loop = loop
@@ -72,34 +93,61 @@ class _Handoff:
         self._items: collections.deque[bytes] = collections.deque()
         self._last = False
         self._waiter: asyncio.Future[None] | None = None
+        self._producer_waits = False
         self.closed = False
+        self.waited = False
+        """Whether the last `take` had to wait for the producer."""
 
     def put(self, data: bytes, *, last: bool = False) -> bool:
         """Producer side: queue `data`; block while full. Returns False once the consumer has gone."""
-        with self._cond:
-            while len(self._items) >= self._maxsize and not self.closed:
-                self._cond.wait()
-            if self.closed:
-                return False
-            if data:
-                self._items.append(data)
-            self._last = self._last or last
-            waiter, self._waiter = self._waiter, None
-        if waiter is not None:
-            self._loop.call_soon_threadsafe(_wake, waiter)
+        if self._gone():
+            return False
+        items = self._items
+        if len(items) >= self._maxsize:
+            with self._cond:
+                self._producer_waits = True
+                while len(items) >= self._maxsize and not self._gone():
+                    self._cond.wait()
+                self._producer_waits = False
+                if self._gone():
+                    return False
+        if data:
+            items.append(data)
+        if last:
+            # After the data: a consumer that sees `last` has the data too.
+            self._last = True
+        if self._waiter is not None:
+            with self._cond:
+                waiter, self._waiter = self._waiter, None
+            if waiter is not None:
+                self._loop.call_soon_threadsafe(_wake, waiter)
         return True
+
+    def _gone(self) -> bool:
+        return self.closed
 
     async def take(self) -> tuple[bytes, bool]:
         """Consumer side: wait for data, then return everything queued and whether it ends the stream."""
+        items = self._items
+        self.waited = False
         while True:
+            last = self._last  # before taking: everything queued before `last` was set is taken now
+            if items or last:
+                data = b"".join([items.popleft() for _ in range(len(items))])
+                if self._producer_waits:
+                    with self._cond:
+                        self._cond.notify()
+                return data, last
+            waiter = self._loop.create_future()
             with self._cond:
-                if self._items or self._last:
-                    data = b"".join(self._items)
-                    self._items.clear()
-                    self._cond.notify()
-                    return data, self._last
-                waiter = self._loop.create_future()
                 self._waiter = waiter
+            if items or self._last:
+                # The producer queued something meanwhile (it may also wake `waiter`; that is harmless).
+                with self._cond:
+                    if self._waiter is waiter:
+                        self._waiter = None
+                continue
+            self.waited = True
             await waiter
 
     def close(self) -> None:
@@ -108,6 +156,21 @@ class _Handoff:
             self.closed = True
             self._waiter = None
             self._cond.notify_all()
+
+
+async def _abandon(it: Any, yielded: Any) -> None:
+    """Cancel an `__anext__` step that was started by hand and is suspended, as cancelling its task would."""
+    if isinstance(yielded, asyncio.Future):
+        yielded.cancel()
+    # The step ends however it likes (most often with the cancellation itself): the stream is over.
+    with anyio.CancelScope(shield=True), contextlib.suppress(BaseException):
+        await Resume(it, it.throw(asyncio.CancelledError()))
+
+
+# What `EventStreamResponse._start_step` found.
+_READY = object()
+_WAITING = object()
+_ENDED = object()
 
 
 def _wake(waiter: "asyncio.Future[None]") -> None:
@@ -156,7 +219,7 @@ class EventStreamResponse(StreamingResponse):
         encoder: the API's encoder (see `StreamEncoder`).
         log: where the traceback of a mid-stream failure goes.
         status_code, headers, background: as for Starlette responses.
-        max_buffered: how many encoded chunks a sync producer may queue before waiting for the client.
+        max_buffered: how many encoded chunks a producer may get ahead of the client (see `DEFAULT_MAX_BUFFERED`).
 
     For code written against the 1.x helpers, iterating `body_iterator` yields one `str` per SSE
     frame; the response then streams that way instead of through its producer thread.
@@ -207,28 +270,53 @@ class EventStreamResponse(StreamingResponse):
             return aiter(source)
         return iterate_in_threadpool(iter(source))
 
+    def _fail(self, exc: Exception) -> bytes:
+        """Log a mid-stream failure and return the encoder's frames reporting it (nothing if it cannot)."""
+        self.log.error("Error while streaming the response", exc_info=exc)
+        try:
+            return self.encoder.fail(exc)
+        except Exception:
+            # The stream then just ends; a crash here would leave the client waiting or kill the producer.
+            self.log.exception("The stream encoder could not report the failure")
+            return b""
+
+    def _open(self) -> tuple[bytes, bool]:
+        """The encoder's opening frames, and whether the stream may go on."""
+        try:
+            return self.encoder.open(), True
+        except Exception as exc:  # noqa: BLE001 - reported to the client through the encoder
+            return self._fail(exc), False
+
+    def _close(self) -> bytes:
+        """The encoder's closing frames (or its failure frames if closing raises)."""
+        try:
+            return self.encoder.close()
+        except Exception as exc:  # noqa: BLE001 - reported to the client through the encoder
+            return self._fail(exc)
+
     async def _encoded_async(self, source: AsyncIterator[Any]) -> AsyncGenerator[bytes, None]:
         """Encode an async source, yielding bytes; closes the source however iteration ends."""
         encoder = self.encoder
         try:
-            head = encoder.open()
+            head, ok = self._open()
             if head:
                 yield head
+            if not ok:
+                return
             while True:
                 try:
                     chunk = await source.__anext__()
                     data = encoder.encode(chunk)
                 except StopAsyncIteration:
-                    yield encoder.close()
+                    yield self._close()
                     return
-                except Exception as exc:
-                    self.log.error("Error while streaming the response", exc_info=exc)
-                    yield encoder.fail(exc)
+                except Exception as exc:  # noqa: BLE001 - logged and reported by _fail
+                    yield self._fail(exc)
                     return
                 if data:
                     yield data
                 if encoder.finished:
-                    yield encoder.close()
+                    yield self._close()
                     return
         finally:
             await _close_async(source)
@@ -261,8 +349,11 @@ class EventStreamResponse(StreamingResponse):
 
     async def _stream(self, send: Send) -> None:
         source = self.source
-        if not isinstance(source, AsyncIterable) and _running_asyncio() is not None:
-            await self._stream_from_thread(iter(source), send)
+        if _running_asyncio() is not None:
+            if isinstance(source, AsyncIterable):
+                await self._stream_batched(aiter(source), send)
+            else:
+                await self._stream_from_thread(iter(source), send)
             return
         frames = self._encoded_async(self._as_async(source))
         try:
@@ -272,6 +363,95 @@ class EventStreamResponse(StreamingResponse):
         finally:
             with anyio.CancelScope(shield=True):
                 await frames.aclose()
+
+    async def _stream_batched(self, source: AsyncIterator[Any], send: Send) -> None:
+        """Stream an async source on asyncio, one `send` for all the frames made without waiting.
+
+        Each `__anext__` is started by hand: when it completes at once, its frame joins the batch;
+        when the generator has to wait, the batch is sent first and the task then waits with the
+        generator exactly as `await` would have. At most `max_buffered` chunks go into one batch.
+        """
+        encoder = self.encoder
+        limit = self.max_buffered
+        next_step = source.__anext__
+        head, ok = self._open()
+        batch = [head] if head else []
+        try:
+            while ok:
+                state, chunk, yielded = self._start_step(next_step, batch)
+                if state is _ENDED:
+                    break
+                if state is _WAITING:
+                    try:
+                        chunk = await self._finish_step(chunk, yielded, batch, send)
+                    except StopAsyncIteration:
+                        batch.append(self._close())
+                        break
+                    except Exception as exc:  # noqa: BLE001 - logged and reported by _fail
+                        batch.append(self._fail(exc))
+                        break
+                try:
+                    data = encoder.encode(chunk)
+                except Exception as exc:  # noqa: BLE001 - logged and reported by _fail
+                    batch.append(self._fail(exc))
+                    break
+                if data:
+                    batch.append(data)
+                if encoder.finished:
+                    batch.append(self._close())
+                    break
+                if len(batch) >= limit:
+                    await send(_body(b"".join(batch)))
+                    batch.clear()
+                    # This generator has not waited for `limit` chunks: let the loop notice a
+                    # disconnect (a send to a gone client returns at once) and serve other requests.
+                    await asyncio.sleep(0)
+            await send(_body(b"".join(batch), more=False))
+        finally:
+            await _close_async(source)
+
+    def _start_step(self, next_step: Callable[[], Awaitable[Any]], batch: list[bytes]) -> tuple[object, Any, Any]:
+        """Start the source's next step by hand.
+
+        Returns `(_READY, chunk, None)` when it completed at once, `(_WAITING, it, yielded)` when it
+        waits (see `_finish_step`), or `(_ENDED, None, None)` once the source ended or failed, with
+        the encoder's closing or failure frames added to `batch`.
+        """
+        try:
+            it = iterate(next_step())
+        except Exception as exc:  # noqa: BLE001 - the end (StopAsyncIteration), or logged and reported
+            return self._ended(exc, batch)
+        try:
+            yielded = it.send(None)
+        except StopIteration as stop:
+            return _READY, stop.value, None
+        except Exception as exc:  # noqa: BLE001 - the end (StopAsyncIteration), or logged and reported
+            return self._ended(exc, batch)
+        return _WAITING, it, yielded
+
+    def _ended(self, exc: Exception, batch: list[bytes]) -> tuple[object, Any, Any]:
+        """Add the closing frames (the source ended) or the failure frames (it raised) to `batch`."""
+        batch.append(self._close() if isinstance(exc, StopAsyncIteration) else self._fail(exc))
+        return _ENDED, None, None
+
+    @staticmethod
+    async def _finish_step(it: Any, yielded: Any, batch: list[bytes], send: Send) -> Any:
+        """Send the batch, then wait for the suspended step `it` and return the chunk it makes."""
+        if batch:
+            data = b"".join(batch)
+            batch.clear()
+            try:
+                await send(_body(data))
+            except Exception:
+                await _abandon(it, yielded)
+                raise
+            except BaseException as exc:  # noqa: BLE001 - a cancellation; it is the generator's too
+                # Where `await` would have delivered it: into the generator, at the point where it waits.
+                try:
+                    yielded = it.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+        return await Resume(it, yielded)
 
     async def _stream_from_thread(self, source: Iterator[Any], send: Send) -> None:
         handoff = _Handoff(asyncio.get_running_loop(), self.max_buffered)
@@ -286,6 +466,11 @@ class EventStreamResponse(StreamingResponse):
                 await send(_body(data, more=not last))
                 if last:
                     return
+                if not handoff.waited:
+                    # A producer that never lets the buffer run empty must not keep the event loop
+                    # from noticing a disconnect (a send to a gone client returns at once) or from
+                    # serving other requests: one pass of the loop per batch.
+                    await asyncio.sleep(0)
         finally:
             handoff.close()
 
@@ -294,7 +479,12 @@ class EventStreamResponse(StreamingResponse):
         encoder = self.encoder
         ended = False
         try:
-            if not handoff.put(encoder.open()):
+            head, ok = self._open()
+            if not ok:
+                ended = True
+                handoff.put(head, last=True)
+                return
+            if not handoff.put(head):
                 return
             while True:
                 try:
@@ -302,18 +492,17 @@ class EventStreamResponse(StreamingResponse):
                     data = encoder.encode(chunk)
                 except StopIteration:
                     ended = True
-                    handoff.put(encoder.close(), last=True)
+                    handoff.put(self._close(), last=True)
                     return
-                except Exception as exc:
-                    self.log.error("Error while streaming the response", exc_info=exc)
+                except Exception as exc:  # noqa: BLE001 - logged and reported by _fail
                     ended = True
-                    handoff.put(encoder.fail(exc), last=True)
+                    handoff.put(self._fail(exc), last=True)
                     return
                 if data and not handoff.put(data):
                     return
                 if encoder.finished:
                     ended = True
-                    handoff.put(encoder.close(), last=True)
+                    handoff.put(self._close(), last=True)
                     return
         finally:
             _close_sync(source)

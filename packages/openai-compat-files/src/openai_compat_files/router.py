@@ -113,6 +113,7 @@ _UPLOAD_BODY: dict[str, Any] = {
                     "file": {"type": "string", "format": "binary", "description": "The file to upload."},
                     "purpose": {
                         "type": "string",
+                        "minLength": 1,
                         "description": "What the file is for.",
                         "examples": ["user_data", "assistants", "batch", "fine-tune", "vision", "evals"],
                     },
@@ -185,11 +186,11 @@ def _list_json(page: FileList) -> dict[str, Any]:
     return data
 
 
-def _file_object(result: Any, callback: str, prefix: str) -> FileObject:
+def _file_object(result: Any, callback: str, prefix: str, *, expose: bool = True) -> FileObject:
     if isinstance(result, FileObject):
         return result
     if isinstance(result, Mapping):
-        with callback_errors(prefix, logger):
+        with callback_errors(prefix, logger, expose=expose):
             return FileObject.model_validate(dict(result))
     raise _unsupported(callback)
 
@@ -239,7 +240,10 @@ def _content_response(result: Any) -> Response:
 class _Uploader:
     """Receives one upload and runs the callback in the style it asked for."""
 
-    def __init__(self, run_file_upload: Callable[..., Any], max_file_size: int | None) -> None:
+    def __init__(
+        self, run_file_upload: Callable[..., Any], max_file_size: int | None, *, expose_errors: bool = True
+    ) -> None:
+        self.expose_errors = expose_errors
         self.streaming = _wants_stream(run_file_upload)
         self.max_file_size = max_file_size
         self.max_body_size = None if max_file_size is None else max_file_size + FORM_OVERHEAD
@@ -313,7 +317,7 @@ class _Uploader:
             content = await spool.read_all()
             spool.close()
             text = fields_text(fields)
-            with callback_errors("File upload failed", logger):
+            with callback_errors("File upload failed", logger, expose=self.expose_errors):
                 result = await self._bytes_call(
                     file_part.filename,
                     file_part.content_type,
@@ -322,7 +326,7 @@ class _Uploader:
                     fields=text,
                     headers=request_headers(request.headers),
                 )
-            return _file_object(result, "run_file_upload", "File upload failed")
+            return _file_object(result, "run_file_upload", "File upload failed", expose=self.expose_errors)
         finally:
             if spool is not None:
                 spool.close()
@@ -363,13 +367,13 @@ class _Uploader:
                 if isinstance(exc, HTTPException):
                     raise
                 logger.exception("File upload failed")
-                raise callback_failure(exc, "File upload failed") from exc
+                raise callback_failure(exc, "File upload failed", expose=self.expose_errors) from exc
             # Whatever the callback did not read is received (and checked against the limit) and dropped.
             while await stream.read(256 * 1024):
                 pass
         finally:
             stream.close()
-        return _file_object(result, "run_file_upload", "File upload failed")
+        return _file_object(result, "run_file_upload", "File upload failed", expose=self.expose_errors)
 
 
 def create_files_router(
@@ -382,6 +386,7 @@ def create_files_router(
     retrieve_file_content: RetrieveFileContentFn | None = None,
     max_file_size: int | None = DEFAULT_MAX_FILE_SIZE,
     dependencies: Sequence[params.Depends] | None = None,
+    expose_errors: bool = True,
 ) -> APIRouter:
     """Create a router serving OpenAI's Files API through your callbacks.
 
@@ -405,6 +410,13 @@ def create_files_router(
         max_file_size: largest file accepted, in bytes (default 512 MiB; `None`: no limit). A larger
             upload is refused with 413 while it is received, before anything past the limit is read.
         dependencies: FastAPI dependencies applied to every route, e.g. an API-key check.
+        expose_errors: when a callback raises (anything but an `HTTPException`), answer
+            `<what failed>: <message>` (for example `File upload failed: disk full`, the 1.x text and
+            the default), or with `False` only `File upload failed.`. Tracebacks and exception types
+            are never sent; they go to the `fastapi_openai_compat.files` logger.
+
+    Callbacks that declare `headers` receive all request headers, credentials included
+    (`authorization` carries the client's API key): never log or forward them blindly.
 
     Returns:
         An `APIRouter` to include in your app.
@@ -414,7 +426,7 @@ def create_files_router(
     """
     if max_file_size is not None and max_file_size < 0:
         raise ValueError(f"max_file_size must be a number of bytes >= 0 or None, not {max_file_size}")
-    uploader = _Uploader(run_file_upload, max_file_size)
+    uploader = _Uploader(run_file_upload, max_file_size, expose_errors=expose_errors)
     route_tags: list[str | Any] = list(tags or ["openai"])
     # The upload route enforces its own limit as the body streams in, so the generic body limit is off.
     router = new_api_router(dependencies=dependencies, max_body_size=None)
@@ -460,7 +472,7 @@ def create_files_router(
             after: str | None = None,
             order: Literal["asc", "desc"] = "desc",
         ) -> Response:
-            with callback_errors("Listing files failed", logger):
+            with callback_errors("Listing files failed", logger, expose=expose_errors):
                 result = await list_callback(purpose, limit, after, order, headers=request_headers(request.headers))
                 page = _file_list(result, limit)
             return _json(_list_json(page))
@@ -478,11 +490,12 @@ def create_files_router(
         @router.get("/v1/files/{file_id}", **retrieve_params, operation_id="openai_files_retrieve")
         @router.get("/files/{file_id}", **retrieve_params, operation_id="openai_files_retrieve_alias")
         async def get_file(request: Request, file_id: str) -> Response:
-            with callback_errors("Retrieving file failed", logger):
+            with callback_errors("Retrieving file failed", logger, expose=expose_errors):
                 result = await retrieve_callback(file_id, headers=request_headers(request.headers))
             if result is None:
                 raise _file_not_found(file_id)
-            return _json(_file_json(_file_object(result, "retrieve_file", "Retrieving file failed")))
+            file = _file_object(result, "retrieve_file", "Retrieving file failed", expose=expose_errors)
+            return _json(_file_json(file))
 
     if delete_file is not None:
         delete_callback = Callback(delete_file, optional=("headers",))
@@ -497,7 +510,7 @@ def create_files_router(
         @router.delete("/v1/files/{file_id}", **delete_params, operation_id="openai_files_delete")
         @router.delete("/files/{file_id}", **delete_params, operation_id="openai_files_delete_alias")
         async def remove_file(request: Request, file_id: str) -> Response:
-            with callback_errors("Deleting file failed", logger):
+            with callback_errors("Deleting file failed", logger, expose=expose_errors):
                 result = await delete_callback(file_id, headers=request_headers(request.headers))
                 if result is None or result is False:
                     raise _file_not_found(file_id)
@@ -524,7 +537,7 @@ def create_files_router(
         @router.get("/v1/files/{file_id}/content", **content_params, operation_id="openai_files_content")
         @router.get("/files/{file_id}/content", **content_params, operation_id="openai_files_content_alias")
         async def get_file_content(request: Request, file_id: str) -> Response:
-            with callback_errors("Retrieving file content failed", logger):
+            with callback_errors("Retrieving file content failed", logger, expose=expose_errors):
                 result = await content_callback(file_id, headers=request_headers(request.headers))
                 if result is None:
                     raise _file_not_found(file_id)

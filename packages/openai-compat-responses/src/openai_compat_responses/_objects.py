@@ -1,13 +1,14 @@
 """Building the full Response object: defaults, the request's settings echoed back, normalisation."""
 
+import os
 import time
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic_core import to_jsonable_python
+from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from openai_compat_core.chunks import to_responses_usage
+from openai_compat_core.sse import dumps, replace_unpaired_surrogates
 from openai_compat_responses.models import Response
 
 # Every key of a Response, in the order they are written, with what OpenAI answers when a request
@@ -49,6 +50,10 @@ _DEFAULTS: dict[str, Any] = {
 RESPONSE_KEYS: tuple[str, ...] = tuple(_DEFAULTS)
 """Every key a Response object carries (strict clients require them all, `null` where allowed)."""
 
+_MUTABLE_KEYS = tuple(key for key, value in _DEFAULTS.items() if isinstance(value, dict | list))
+
+_IMMUTABLE_DEFAULTS = {key: None if key in _MUTABLE_KEYS else value for key, value in _DEFAULTS.items()}
+
 # The request settings a Response repeats, when the request set them.
 _ECHOED = (
     "instructions",
@@ -74,14 +79,17 @@ _ECHOED = (
     "prompt_cache_key",
 )
 
+# The keys after `completed_at` with their defaults, as the end of a JSON object: `,"instructions":null,...}`.
+_DEFAULT_SETTINGS_JSON = b"," + dumps({key: _DEFAULTS[key] for key in _ECHOED})[1:]
+
 _CHAT_USAGE_KEYS = frozenset(
     {"prompt_tokens", "completion_tokens", "prompt_tokens_details", "completion_tokens_details"}
 )
 
 
 def new_id(prefix: str) -> str:
-    """Return a fresh id such as `resp_<32 hex digits>`."""
-    return f"{prefix}_{uuid.uuid4().hex}"
+    """Return a fresh id such as `resp_<32 hex digits>` (128 random bits)."""
+    return f"{prefix}_{os.urandom(16).hex()}"
 
 
 def now() -> int:
@@ -117,7 +125,11 @@ def request_settings(request: Mapping[str, Any] | None) -> dict[str, Any]:
         elif key == "reasoning" and isinstance(value, Mapping):
             value = {"effort": None, "summary": None, **value}
         settings[key] = value
-    jsonable: dict[str, Any] = to_jsonable_python(settings, fallback=str)
+    try:
+        jsonable: dict[str, Any] = to_jsonable_python(settings, fallback=str)
+    except (UnicodeEncodeError, PydanticSerializationError):
+        # A request may carry unpaired surrogates (`"\\ud800"` in JSON), which cannot be encoded.
+        jsonable = to_jsonable_python(replace_unpaired_surrogates(settings), fallback=str)
     return jsonable
 
 
@@ -135,7 +147,12 @@ def build_response(
     completed_at: int | None = None,
 ) -> dict[str, Any]:
     """Return a full Response object as a dict: every key, the request's settings, then the given values."""
-    data = {key: settings[key] if key in settings else _default(key) for key in RESPONSE_KEYS}
+    data = _IMMUTABLE_DEFAULTS.copy()  # every key, in order; the mutable defaults are replaced just below
+    for key in _MUTABLE_KEYS:
+        data[key] = _default(key)
+    for key, value in settings.items():
+        if key in data:
+            data[key] = value
     data.update(
         id=resp_id,
         created_at=created_at,
@@ -148,6 +165,34 @@ def build_response(
         completed_at=completed_at,
     )
     return data
+
+
+def encode_text_response(resp_id: str, model: str, created_at: int, settings: Mapping[str, Any], text: str) -> bytes:
+    """The JSON of a completed Response whose output is one message holding `text`.
+
+    The same bytes as `dumps(build_response(...))`; for a request that set none of the echoed
+    settings (the usual case) the constant second half of the object is encoded once, not per request.
+    """
+    output = [message_item(new_id("msg"), text)]
+    if settings:
+        return dumps(
+            build_response(
+                resp_id, model, created_at, settings, status="completed", output=output, completed_at=created_at
+            )
+        )
+    head = {
+        "id": resp_id,
+        "object": "response",
+        "created_at": created_at,
+        "status": "completed",
+        "model": model,
+        "output": output,
+        "usage": None,
+        "error": None,
+        "incomplete_details": None,
+        "completed_at": created_at,
+    }
+    return dumps(head)[:-1] + _DEFAULT_SETTINGS_JSON
 
 
 def message_item(item_id: str, text: str, *, status: str = "completed") -> dict[str, Any]:
@@ -202,6 +247,7 @@ def normalise_response(response: Response, settings: Mapping[str, Any]) -> dict[
 __all__ = [
     "RESPONSE_KEYS",
     "build_response",
+    "encode_text_response",
     "message_item",
     "new_id",
     "normalise_response",

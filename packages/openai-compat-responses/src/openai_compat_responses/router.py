@@ -3,6 +3,7 @@
 # No `from __future__ import annotations` here: FastAPI must resolve the endpoint's annotations.
 
 import logging
+import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Sequence
 from typing import Any, Protocol
 
@@ -19,15 +20,15 @@ from openai_compat_core.callbacks import (
     request_headers,
     run_hook,
 )
+from openai_compat_core.cancellation import cancel_on_disconnect
 from openai_compat_core.chunks import default_chunk_mapper
 from openai_compat_core.errors import DEFAULT_MAX_BODY_SIZE, OpenAIHTTPException, callback_errors
 from openai_compat_core.models import ErrorResponse
-from openai_compat_core.router import ERROR_RESPONSES, ModelCatalog, create_models_router, new_api_router
+from openai_compat_core.router import ERROR_RESPONSES, ModelCatalog, add_models_routes, new_api_router
 from openai_compat_core.sse import dumps
 from openai_compat_core.streaming import EventStreamResponse
 from openai_compat_responses._objects import (
-    build_response,
-    message_item,
+    encode_text_response,
     new_id,
     normalise_response,
     now,
@@ -59,6 +60,18 @@ class RunResponseFn(Protocol):
     def __call__(self, model: str, input_items: list[InputItem], body: dict[str, Any], /) -> Any: ...
 
 
+# One server-sent event of a stream (how OpenAPI before 3.2 documents event streams).
+_STREAM_EVENT: dict[str, Any] = {
+    "title": "ResponseStreamEvent",
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"type": "string", "description": "The event type, for example `response.output_text.delta`."},
+        "data": {"type": "string", "description": "The event object as JSON; its `type` repeats the event type."},
+    },
+}
+
+
 def _input_items(value: str | list[InputItem] | None) -> list[InputItem]:
     if value is None:
         return []
@@ -71,9 +84,12 @@ def _json(data: Any) -> StarletteResponse:
     return StarletteResponse(dumps(data), media_type="application/json")
 
 
-def _drain_sync(source: Iterator[Any], encoder: ResponseStreamEncoder) -> None:
+def _drain_sync(source: Iterator[Any], encoder: ResponseStreamEncoder, stop: threading.Event) -> None:
     try:
         for chunk in source:
+            # The client left: stop the generator after the chunk it just made.
+            if stop.is_set():
+                break
             encoder.encode(chunk)
             if encoder.finished:
                 break
@@ -95,14 +111,27 @@ async def _drain_async(source: AsyncIterator[Any], encoder: ResponseStreamEncode
             await aclose()
 
 
-async def _collect(source: Iterator[Any] | AsyncIterator[Any], encoder: ResponseStreamEncoder) -> dict[str, Any]:
-    """Run a generator to its end for a non-streaming request and return the response it builds."""
+async def _collect(
+    source: Iterator[Any] | AsyncIterator[Any],
+    encoder: ResponseStreamEncoder,
+    http_request: Request,
+    *,
+    expose_errors: bool = True,
+) -> dict[str, Any]:
+    """Run a generator to its end for a non-streaming request and return the response it builds.
+
+    If the client disconnects meanwhile, an async generator is cancelled and a sync one is closed
+    after its current chunk (`ClientDisconnect` is raised).
+    """
     encoder.open()
-    with callback_errors(FAILURE_PREFIX, logger):
+    with callback_errors(FAILURE_PREFIX, logger, expose=expose_errors):
         if isinstance(source, AsyncIterator):
-            await _drain_async(source, encoder)
+            await cancel_on_disconnect(http_request, _drain_async(source, encoder))
         else:
-            await run_in_threadpool(_drain_sync, source, encoder)
+            stop = threading.Event()
+            await cancel_on_disconnect(
+                http_request, run_in_threadpool(_drain_sync, source, encoder, stop), on_disconnect=stop.set
+            )
     encoder.close()
     if encoder.final_response is None:
         raise OpenAIHTTPException(500, "The callback's stream ended without a response object.", type="server_error")
@@ -132,6 +161,7 @@ def create_responses_router(
     dependencies: Sequence[params.Depends] | None = None,
     validate_model: bool = False,
     max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+    expose_errors: bool = True,
 ) -> APIRouter:
     """Create a router serving OpenAI's Responses API from your `run_response` callback.
 
@@ -163,29 +193,32 @@ def create_responses_router(
         validate_model: answer 404 `model_not_found` when `list_models` does not name the request's
             model (checked after `pre_hook`); off by default, the callback decides.
         max_body_size: request body limit in bytes (`None` for none); larger bodies get 413.
+        expose_errors: when a hook or `run_response` raises (anything but an `HTTPException`),
+            answer `Pipeline execution failed: <message>` (the 1.x text, the default), or with
+            `False` only `Pipeline execution failed.`, in the 500 body and in `response.failed`.
+            Tracebacks and exception types are never sent; they go to the
+            `fastapi_openai_compat.responses` logger.
+
+    If the client disconnects before the answer is ready, an async `run_response` is cancelled; a
+    sync one cannot be interrupted and its result is dropped. A callback that declares `headers`
+    receives all request headers, credentials included (`authorization` carries the client's API
+    key): never log or forward them blindly.
 
     Returns:
         An `APIRouter` to include in your app.
     """
-    catalog = ModelCatalog(list_models, owned_by=owned_by)
+    catalog = ModelCatalog(list_models, owned_by=owned_by, expose_errors=expose_errors)
     run = Callback(run_response, optional=("headers",))
     pre = ensure_async(pre_hook) if pre_hook is not None else None
     post = ensure_async(post_hook) if post_hook is not None else None
     route_tags: list[Any] = list(tags or ["openai"])
 
     router = new_api_router(dependencies=dependencies, max_body_size=max_body_size)
-    if include_models_endpoints:
-        # The router's own dependencies apply to the included routes.
-        router.include_router(
-            create_models_router(
-                list_models=list_models, owned_by=owned_by, tags=route_tags, operation_id_prefix="responses_openai"
-            )
-        )
 
     responses: dict[int | str, dict[str, Any]] = {
         200: {
             "description": "The response object, or with `stream: true` its events (`text/event-stream`).",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": _STREAM_EVENT}},
         },
         **ERROR_RESPONSES,
     }
@@ -202,7 +235,9 @@ def create_responses_router(
         "responses": responses,
     }
 
-    async def answer(result: Any, request: ResponseRequest, body: dict[str, Any]) -> StarletteResponse:
+    async def answer(
+        result: Any, request: ResponseRequest, body: dict[str, Any], http_request: Request
+    ) -> StarletteResponse:
         resp_id = new_id("resp")
         stream = bool(getattr(request, "stream", False))
         source: Iterator[Any] | AsyncIterator[Any]
@@ -211,42 +246,48 @@ def create_responses_router(
                 settings = request_settings(body)
                 if isinstance(result, Response):
                     return _json(normalise_response(result, settings))
-                created = now()
-                return _json(
-                    build_response(
-                        resp_id,
-                        request.model,
-                        created,
-                        settings,
-                        status="completed",
-                        output=[message_item(new_id("msg"), result)],
-                        completed_at=created,
-                    )
-                )
+                body_json = encode_text_response(resp_id, request.model, now(), settings, result)
+                return StarletteResponse(body_json, media_type="application/json")
             source = iter([result])
         elif isinstance(result, (Iterator, AsyncIterator)):
             source = result
         else:
             raise _unsupported(result)
-        encoder = ResponseStreamEncoder(resp_id, request.model, chunk_mapper=chunk_mapper, request=body)
+        encoder = ResponseStreamEncoder(
+            resp_id, request.model, chunk_mapper=chunk_mapper, request=body, expose_errors=expose_errors
+        )
         if stream:
             return EventStreamResponse(source, encoder, log=logger)
-        return _json(await _collect(source, encoder))
+        return _json(await _collect(source, encoder, http_request, expose_errors=expose_errors))
 
-    @router.post("/v1/responses", **route_params, operation_id="openai_responses")
+    # `/v1` first: FastAPI tries a request on every route before the one that matches.
     @router.post("/responses", **route_params, operation_id="openai_responses_alias")
+    @router.post("/v1/responses", **route_params, operation_id="openai_responses")
     async def create_response(response_req: ResponseRequest, http_request: Request) -> StarletteResponse:
-        with callback_errors(FAILURE_PREFIX, logger):
+        with callback_errors(FAILURE_PREFIX, logger, expose=expose_errors):
             request = await run_hook(pre, response_req)
         if validate_model:
             await catalog.require(request.model)
         body = request.model_dump()
         extra = {"headers": request_headers(http_request.headers)} if run.accepts("headers") else {}
-        with callback_errors(FAILURE_PREFIX, logger):
-            result = await run(request.model, _input_items(request.input), body, **extra)
+        with callback_errors(FAILURE_PREFIX, logger, expose=expose_errors):
+            # Nobody waits for the answer of a client that left: stop (async) or drop (sync) the work.
+            result = await cancel_on_disconnect(
+                http_request, run(request.model, _input_items(request.input), body, **extra)
+            )
             result = await run_hook(post, result)
-        return await answer(result, request, body)
+        return await answer(result, request, body, http_request)
 
+    if include_models_endpoints:
+        # Added to this router itself (they take its dependencies), after the route most requests take.
+        add_models_routes(
+            router,
+            list_models=list_models,
+            owned_by=owned_by,
+            tags=route_tags,
+            operation_id_prefix="responses_openai",
+            expose_errors=expose_errors,
+        )
     return router
 
 

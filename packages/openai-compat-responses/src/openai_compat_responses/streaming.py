@@ -271,7 +271,7 @@ def _describe(exc: BaseException) -> str:
     try:
         return str(exc)
     except Exception:  # noqa: BLE001 - a broken __str__ must not break the error report
-        return type(exc).__name__
+        return "the exception's message could not be read"
 
 
 class ResponseStreamEncoder:
@@ -300,6 +300,8 @@ class ResponseStreamEncoder:
         chunk_mapper: turns chunks that are neither `str` nor carry `str` content into text.
         request: the request body; its settings (`instructions`, `tools`, ...) are echoed in the response.
         created_at: the creation time (Unix seconds); now by default.
+        expose_errors: `response.failed` says `Pipeline execution failed: <message>`; with `False`
+            only `Pipeline execution failed.` (no exception text).
 
     After the terminal event, `final_response` holds the response object that was sent.
     """
@@ -312,8 +314,10 @@ class ResponseStreamEncoder:
         chunk_mapper: ChunkMapper = default_chunk_mapper,
         request: Mapping[str, Any] | None = None,
         created_at: int | None = None,
+        expose_errors: bool = True,
     ) -> None:
         self.resp_id = resp_id
+        self.expose_errors = expose_errors
         self.model = model
         self.chunk_mapper = chunk_mapper
         self.created_at = now() if created_at is None else created_at
@@ -393,7 +397,8 @@ class ResponseStreamEncoder:
         """Return `response.failed` (status `failed`, `error: {code, message}`); never raises."""
         if self.terminated:
             return self._flush()
-        error = {"code": "server_error", "message": f"{FAILURE_PREFIX}: {_describe(exc)}"}
+        message = f"{FAILURE_PREFIX}: {_describe(exc)}" if self.expose_errors else f"{FAILURE_PREFIX}."
+        error = {"code": "server_error", "message": message}
         try:
             output = [item.final or item.snapshot("incomplete") for item in self._items]
             self._terminal("response.failed", self._response("failed", output, error=error))
