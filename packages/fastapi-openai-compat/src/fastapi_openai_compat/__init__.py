@@ -1,9 +1,11 @@
 """fastapi-openai-compat: turn Python callables into OpenAI-compatible HTTP APIs on FastAPI.
 
 This package re-exports the public names of `openai_compat_core`, `openai_compat_chat`,
-`openai_compat_responses` and `openai_compat_files`, and keeps every 1.x import path working
-(`fastapi_openai_compat.chat_completions.streaming`, `fastapi_openai_compat.responses.models`, ...).
-Each name is the very object defined in its distribution.
+`openai_compat_responses` and `openai_compat_files` that applications use (every 1.4.0 name, plus
+the 2.0 additions: `APIKeyAuth`, `OpenAIHTTPException`, the Files API's list/retrieve/delete/content
+callback types, `FileList`, `FileDeleted`, `UploadStream`, ...), and keeps every 1.x import path
+working (`fastapi_openai_compat.chat_completions.streaming`, `fastapi_openai_compat.responses.models`,
+...). Each name is the very object defined in its distribution.
 """
 
 from fastapi_openai_compat.chat_completions import (
@@ -36,20 +38,39 @@ from openai_compat_core.callbacks import ListModelsFn, PostHook, PreHook
 from openai_compat_core.errors import DEFAULT_MAX_BODY_SIZE, OpenAIHTTPException
 from openai_compat_core.models import ModelObject, ModelsResponse, OpenAIBaseModel
 from openai_compat_core.router import create_models_router
+from openai_compat_files import (
+    DEFAULT_MAX_FILE_SIZE,
+    DeleteFileFn,
+    FileDeleted,
+    FileList,
+    FileTooLargeError,
+    ListFilesFn,
+    RetrieveFileContentFn,
+    RetrieveFileFn,
+    StreamingFileUploadFn,
+    UploadError,
+    UploadStream,
+)
 
 __version__ = "2.0.0"
 
 __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
+    "DEFAULT_MAX_FILE_SIZE",
     "APIKeyAuth",
     "ChatCompletion",
     "ChatRequest",
     "Choice",
     "ChunkMapper",
     "CompletionResult",
+    "DeleteFileFn",
+    "FileDeleted",
+    "FileList",
     "FileObject",
+    "FileTooLargeError",
     "FileUploadResult",
     "InputItem",
+    "ListFilesFn",
     "ListModelsFn",
     "Message",
     "MessageParam",
@@ -66,9 +87,14 @@ __all__ = [
     "ResponseOutputText",
     "ResponseRequest",
     "ResponseResult",
+    "RetrieveFileContentFn",
+    "RetrieveFileFn",
     "RunCompletionFn",
     "RunFileUploadFn",
     "RunResponseFn",
+    "StreamingFileUploadFn",
+    "UploadError",
+    "UploadStream",
     "__version__",
     "create_chat_completion_router",
     "create_files_router",

@@ -1,0 +1,45 @@
+"""Seed README (1.1.0), "The `run_completion` callable (extra request fields and `metadata`)".
+
+The snippet is pasted unchanged; the code around it is the least it needs to be served.
+"""
+
+# ruff: noqa: E402, I001 - the snippet is kept exactly as the README prints it
+
+from fastapi import FastAPI
+
+from fastapi_openai_compat import create_chat_completion_router
+
+
+def list_models() -> list[str]:
+    return ["my-pipeline"]
+
+
+# fmt: off
+# --- seed README snippet (verbatim) ---
+import time
+from fastapi_openai_compat import ChatCompletion, Choice, Message, MessageParam, CompletionResult
+
+def run_completion(model: str, messages: list[MessageParam], body: dict) -> CompletionResult:
+    metadata = body.get("metadata", {})
+    temperature = body.get("temperature", 1.0)
+    request_id = metadata.get("request_id", "unknown")
+
+    return ChatCompletion(
+        id=f"resp-{request_id}",
+        object="chat.completion",
+        created=int(time.time()),
+        model=model,
+        choices=[
+            Choice(
+                index=0,
+                message=Message(role="assistant", content="Hello!"),
+                finish_reason="stop",
+            )
+        ],
+        metadata={"request_id": request_id, "temperature_used": temperature},
+    )
+# --- end of snippet ---
+# fmt: on
+
+app = FastAPI()
+app.include_router(create_chat_completion_router(list_models=list_models, run_completion=run_completion))
