@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import Depends, FastAPI, HTTPException, Request
+from openai.types.chat import ChatCompletion as SDKChatCompletion
 
 from openai_compat_chat import (
     ChatCompletion,
@@ -129,16 +130,24 @@ async def test_async_generator_streams() -> None:
     assert frames[-2]["choices"][0]["finish_reason"] == "stop"
 
 
-async def test_the_result_type_decides_not_the_stream_flag() -> None:
-    # As in 1.x: a generator is streamed even when the request did not say `stream: true`.
-    frames = sse(await post(app_with(lambda model, messages, body: iter(["a"]))))
-    assert contents(frames) == "a"
+async def test_the_stream_flag_decides_not_the_result_type() -> None:
+    # OpenAI's contract (1.x let the result type decide): a generator answers a non-streaming request
+    # with one completion, and text answers a streaming request with a stream.
+    response = await post(app_with(lambda model, messages, body: iter(["a", "b"])))
+    assert response.headers["content-type"] == "application/json"
+    completion = SDKChatCompletion.model_validate(response.json())
+    assert completion.choices[0].message.content == "ab"
+    assert completion.choices[0].finish_reason == "stop"
+    frames = sse(await post(app_with(lambda model, messages, body: "whole"), stream=True))
+    assert contents(frames) == "whole"
+    assert frames[0]["choices"][0]["delta"]["role"] == "assistant"
+    assert frames[-2]["choices"][0]["finish_reason"] == "stop"
 
 
 async def test_stream_ids_are_stable_and_fresh_per_request() -> None:
     app = app_with(lambda model, messages, body: iter(["a", "b", "c"]))
-    first = [f for f in sse(await post(app)) if isinstance(f, dict)]
-    second = [f for f in sse(await post(app)) if isinstance(f, dict)]
+    first = [f for f in sse(await post(app, stream=True)) if isinstance(f, dict)]
+    second = [f for f in sse(await post(app, stream=True)) if isinstance(f, dict)]
     assert len({(f["id"], f["created"], f["model"]) for f in first}) == 1
     assert first[0]["id"].startswith("chatcmpl-")
     assert first[0]["id"] != second[0]["id"]
@@ -165,9 +174,9 @@ async def test_include_usage_from_stream_options() -> None:
 
 async def test_openai_done_frame_option() -> None:
     app = app_with(lambda model, messages, body: iter(["a"]), openai_done_frame=True)
-    response = await post(app)
+    response = await post(app, stream=True)
     assert response.text.endswith("\n\ndata: [DONE]\n\n")
-    default = await post(app_with(lambda model, messages, body: iter(["a"])))
+    default = await post(app_with(lambda model, messages, body: iter(["a"])), stream=True)
     assert default.text.endswith("\n\ndata:[DONE]\n\n")
     # 1.x clients parse every line starting with "data: " as JSON: the default keeps that working.
     for line in default.text.splitlines():
@@ -299,7 +308,7 @@ async def test_post_hook_can_wrap_a_stream() -> None:
     def upper(result: Iterator[str]) -> Iterator[str]:
         return (chunk.upper() for chunk in result)
 
-    frames = sse(await post(app_with(lambda model, messages, body: iter(["a", "b"]), post_hook=upper)))
+    frames = sse(await post(app_with(lambda model, messages, body: iter(["a", "b"]), post_hook=upper), stream=True))
     assert contents(frames) == "AB"
 
 
@@ -501,7 +510,7 @@ async def test_create_openai_router_forwards_options() -> None:
         )
     )
     assert (await post(app, model="nope")).status_code == 404
-    assert (await post(app)).text.endswith("data: [DONE]\n\n")
+    assert (await post(app, stream=True)).text.endswith("data: [DONE]\n\n")
     assert app.openapi()["paths"]["/v1/chat/completions"]["post"]["tags"] == ["chat"]
     assert "/v1/models" not in app.openapi()["paths"]
 
@@ -522,7 +531,9 @@ async def test_slow_sync_generator_does_not_block_other_requests() -> None:
 
     app = app_with(run)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        slow = asyncio.ensure_future(client.post("/v1/chat/completions", json={"model": "slow", "messages": MESSAGES}))
+        slow = asyncio.ensure_future(
+            client.post("/v1/chat/completions", json={"model": "slow", "messages": MESSAGES, "stream": True})
+        )
         await asyncio.sleep(0.05)
         fast = await client.post("/v1/chat/completions", json={"model": "m", "messages": MESSAGES})
         assert fast.json()["choices"][0]["message"]["content"] == "fast"

@@ -6,7 +6,7 @@ re-exported here because the chat models module of fastapi-openai-compat 1.x exp
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from openai_compat_core.models import ModelObject, ModelsResponse, OpenAIBaseModel
 
@@ -97,6 +97,17 @@ class Choice(OpenAIBaseModel):
     )
     logprobs: dict[str, Any] | None = Field(default=None, description="Token log probabilities; not produced.")
     message: Message | None = Field(default=None, description="The whole assistant message (non-streaming).")
+
+    @model_serializer(mode="wrap")
+    def _drop_unused_side(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # OpenAI sends `message` in completions and `delta` in chunks, never the other one as null.
+        data = handler(self)
+        if isinstance(data, dict):
+            if self.delta is None and self.message is not None:
+                data.pop("delta", None)
+            elif self.message is None and self.delta is not None:
+                data.pop("message", None)
+        return data
 
 
 class ChatCompletion(OpenAIBaseModel):

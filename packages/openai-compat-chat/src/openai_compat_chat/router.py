@@ -10,7 +10,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from openai_compat_chat.models import ChatCompletion, ChatRequest, MessageParam
-from openai_compat_chat.streaming import new_completion_id, streaming_response
+from openai_compat_chat.streaming import (
+    ChatStreamEncoder,
+    completion_from_frames,
+    new_completion_id,
+    streaming_response,
+)
 from openai_compat_core.callbacks import (
     Callback,
     ChunkMapper,
@@ -27,6 +32,7 @@ from openai_compat_core.errors import DEFAULT_MAX_BODY_SIZE, OpenAIHTTPException
 from openai_compat_core.models import ErrorResponse
 from openai_compat_core.router import ERROR_RESPONSES, ModelCatalog, add_models_routes, new_api_router
 from openai_compat_core.sse import dumps
+from openai_compat_core.streaming import run_to_end
 
 logger = logging.getLogger("fastapi_openai_compat.chat_completions")
 
@@ -96,6 +102,29 @@ def _json(value: Any) -> Response:
     return Response(dumps(value), media_type="application/json")
 
 
+async def _collect(
+    source: Iterator[Any] | AsyncIterator[Any],
+    model: str,
+    http_request: Request,
+    chunk_mapper: ChunkMapper,
+    *,
+    expose_errors: bool,
+) -> Response:
+    """Answer a non-streaming request whose callback returned a generator: run it, send one completion."""
+    encoder = ChatStreamEncoder(new_completion_id(), model, chunk_mapper=chunk_mapper)
+    with callback_errors(_FAILURE, logger, expose=expose_errors):
+        frames = await run_to_end(source, encoder, http_request)
+    return _json(
+        completion_from_frames(
+            frames,
+            completion_id=encoder.completion_id,
+            model=model,
+            created=encoder.created,
+            usage=encoder.reported_usage,
+        )
+    )
+
+
 def _text_completion(text: str, model: str) -> Response:
     """`chat_completion_response(text, ...)` as JSON, without building the pydantic models (a third of the CPU)."""
     message = {"role": "assistant", "content": text, "reasoning_content": None, "tool_calls": None, "refusal": None}
@@ -105,7 +134,7 @@ def _text_completion(text: str, model: str) -> Response:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": model,
-            "choices": [{"index": 0, "delta": None, "finish_reason": "stop", "logprobs": None, "message": message}],
+            "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None, "message": message}],
             "usage": None,
             "system_fingerprint": None,
         }
@@ -206,11 +235,21 @@ def create_chat_completion_router(
             )
             result = await run_hook(run_post, result)
 
+        # OpenAI's contract: `stream: true` is always answered with a stream, anything else with JSON,
+        # whatever shape the callback returned.
+        stream = chat_req.stream is True
         if isinstance(result, ChatCompletion):
-            return _json(result)
-        if isinstance(result, str):
-            return _text_completion(result, chat_req.model)
-        if isinstance(result, (Iterator, AsyncIterator)):
+            if not stream:
+                return _json(result)
+            result = iter((result,))
+        elif isinstance(result, str):
+            if not stream:
+                return _text_completion(result, chat_req.model)
+            result = iter((result,))
+        elif not isinstance(result, (Iterator, AsyncIterator)):
+            logger.error("run_completion returned an unsupported type: %s", type(result).__name__)
+            raise OpenAIHTTPException(500, "Unsupported response type from completion", type="server_error")
+        if stream:
             return streaming_response(
                 result,
                 new_completion_id(),
@@ -220,8 +259,7 @@ def create_chat_completion_router(
                 openai_done_frame=openai_done_frame,
                 expose_errors=expose_errors,
             )
-        logger.error("run_completion returned an unsupported type: %s", type(result).__name__)
-        raise OpenAIHTTPException(500, "Unsupported response type from completion", type="server_error")
+        return await _collect(result, chat_req.model, http_request, chunk_mapper, expose_errors=expose_errors)
 
     if include_models_endpoints:
         add_models_routes(

@@ -13,6 +13,7 @@ What a stream looks like on the wire (`id`, `object`, `created` and `model` left
     data:[DONE]
 """
 
+import json
 import logging
 import os
 import time
@@ -35,7 +36,7 @@ from openai_compat_core.chunks import (
     to_chat_usage,
 )
 from openai_compat_core.errors import OpenAIHTTPException, error_type_for_status
-from openai_compat_core.sse import COMPACT_DONE_FRAME, DONE_FRAME, FrameTemplate, data_frame, slot
+from openai_compat_core.sse import COMPACT_DONE_FRAME, DONE_FRAME, FrameTemplate, data_frame, slot, split_frames
 from openai_compat_core.streaming import EventStreamResponse
 
 logger = logging.getLogger("fastapi_openai_compat.chat_completions")
@@ -161,6 +162,11 @@ class ChatStreamEncoder:
             out += data_frame({**self._head, "choices": [], "usage": usage})
         return out + self.done_frame
 
+    @property
+    def reported_usage(self) -> dict[str, Any] | None:
+        """The usage the last chunk that carried one reported, in Chat Completions form, or None."""
+        return to_chat_usage(self._usage) if self._usage else None
+
     def fail(self, exc: Exception) -> bytes:
         """Report a failure after the stream started: an error frame, then the done frame."""
         return data_frame({"error": _error_object(exc, expose=self.expose_errors)}) + self.done_frame
@@ -276,8 +282,14 @@ class ChatStreamEncoder:
         elif index != 0 and index not in self._roles_sent:
             self._roles_sent.add(index)
             delta = {"role": role, **delta}
-        if delta.get("tool_calls"):
+        calls = delta.get("tool_calls")
+        if calls:
             self._tool_calls_seen = True
+            # A whole message's calls (a completion re-sent as a chunk) lack the `index` deltas need.
+            delta["tool_calls"] = [
+                {"index": position, **call} if isinstance(call, dict) and "index" not in call else call
+                for position, call in enumerate(calls)
+            ]
         if choice.finish_reason is not None:
             self._finish_sent = True
         out: dict[str, Any] = {
@@ -289,6 +301,92 @@ class ChatStreamEncoder:
         for key, value in (choice.model_extra or {}).items():
             out.setdefault(key, value)
         return out
+
+
+def completion_from_frames(
+    frames: bytes, *, completion_id: str, model: str, created: int, usage: Any
+) -> dict[str, Any]:
+    """Merge the frames a `ChatStreamEncoder` made into one `chat.completion` object (a non-streaming answer).
+
+    Text, reasoning and tool-call argument deltas are concatenated per choice; a tool call's `id`,
+    `type` and `name` come from its first delta; the last `finish_reason` of a choice wins. Custom
+    events have no place in a completion and are dropped.
+    """
+    choices: dict[int, dict[str, Any]] = {}
+    fingerprint = None
+    for frame in split_frames(frames):
+        if not frame.startswith(b"data: {"):
+            continue  # the end-of-stream frame
+        payload = json.loads(frame[6:])
+        if "choices" not in payload:
+            continue  # a custom event
+        fingerprint = payload.get("system_fingerprint", fingerprint)
+        for choice in payload["choices"]:
+            index = choice.get("index", 0)
+            merged = choices.get(index)
+            if merged is None:
+                merged = choices[index] = {"index": index, "message": {"role": "assistant"}, "finish_reason": None}
+            _merge_delta(merged["message"], choice.get("delta") or {})
+            if choice.get("finish_reason") is not None:
+                merged["finish_reason"] = choice["finish_reason"]
+    out_choices = []
+    for index in sorted(choices):
+        choice = choices[index]
+        message = choice["message"]
+        calls = message.pop("_calls", None)
+        out_choices.append(
+            {
+                "index": index,
+                "finish_reason": choice["finish_reason"] or "stop",
+                "logprobs": None,
+                "message": {
+                    "role": message.get("role", "assistant"),
+                    "content": message.get("content"),
+                    "reasoning_content": message.get("reasoning_content"),
+                    "tool_calls": [calls[key] for key in sorted(calls)] if calls else None,
+                    "refusal": message.get("refusal"),
+                },
+            }
+        )
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "choices": out_choices,
+        "usage": usage,
+        "system_fingerprint": fingerprint,
+    }
+
+
+def _merge_delta(message: dict[str, Any], delta: dict[str, Any]) -> None:
+    for key, value in delta.items():
+        if key == "tool_calls":
+            calls = message.setdefault("_calls", {})
+            for call in value or ():
+                _merge_call(calls, call)
+        elif key == "role":
+            message["role"] = value
+        elif isinstance(value, str) and isinstance(message.get(key), str):
+            message[key] += value
+        elif value is not None:
+            message[key] = value
+
+
+def _merge_call(calls: dict[int, dict[str, Any]], delta: dict[str, Any]) -> None:
+    index = delta.get("index", len(calls))
+    function = delta.get("function") or {}
+    call = calls.get(index)
+    if call is None:
+        calls[index] = {
+            "id": delta.get("id"),
+            "type": delta.get("type", "function"),
+            "function": {"name": function.get("name"), "arguments": function.get("arguments") or ""},
+        }
+        return
+    if function.get("name") and not call["function"]["name"]:
+        call["function"]["name"] = function["name"]
+    call["function"]["arguments"] += function.get("arguments") or ""
 
 
 def _error_object(exc: Exception, *, expose: bool = True) -> dict[str, Any]:

@@ -38,11 +38,13 @@ from typing import Any, Protocol
 
 import anyio
 from starlette.background import BackgroundTask
-from starlette.concurrency import iterate_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from openai_compat_core._resume import Resume, iterate
+from openai_compat_core.cancellation import cancel_on_disconnect
 from openai_compat_core.sse import split_frames
 
 logger = logging.getLogger("openai_compat_core.streaming")
@@ -511,4 +513,62 @@ class EventStreamResponse(StreamingResponse):
                 handoff.put(b"", last=True)
 
 
-__all__ = ["DEFAULT_MAX_BUFFERED", "SSE_HEADERS", "EventStreamResponse", "StreamEncoder"]
+async def run_to_end(
+    source: Iterable[Any] | AsyncIterable[Any],
+    encoder: StreamEncoder,
+    request: Request,
+    *,
+    keep: bool = True,
+) -> bytes:
+    """Run a generator through `encoder` to its end without streaming it; return the bytes it made.
+
+    For a non-streaming request whose callback returned a generator: the router turns the frames
+    (or the encoder's own state, with `keep=False`, which returns `b""`) into one JSON answer. The
+    encoder's `open()`, `encode()` for each chunk and `close()` are called; an exception from the
+    generator or the encoder propagates (nothing was sent yet, so the router can answer an error).
+    A sync generator runs in one worker thread; if the client disconnects meanwhile, an async
+    generator is cancelled and a sync one is closed after its current chunk (`ClientDisconnect`).
+    """
+    parts: list[bytes] = []
+    add = parts.append if keep else _discard
+    add(encoder.open())
+    if isinstance(source, AsyncIterable):
+        await cancel_on_disconnect(request, _drain_async(aiter(source), encoder, add))
+    else:
+        stop = threading.Event()
+        await cancel_on_disconnect(
+            request, run_in_threadpool(_drain_sync, iter(source), encoder, add, stop), on_disconnect=stop.set
+        )
+    add(encoder.close())
+    return b"".join(parts)
+
+
+def _discard(data: bytes) -> None:
+    return None
+
+
+def _drain_sync(
+    source: Iterator[Any], encoder: StreamEncoder, add: Callable[[bytes], None], stop: threading.Event
+) -> None:
+    try:
+        for chunk in source:
+            if stop.is_set():  # the client left: stop after the chunk the generator just made
+                break
+            add(encoder.encode(chunk))
+            if encoder.finished:
+                break
+    finally:
+        _close_sync(source)
+
+
+async def _drain_async(source: AsyncIterator[Any], encoder: StreamEncoder, add: Callable[[bytes], None]) -> None:
+    try:
+        async for chunk in source:
+            add(encoder.encode(chunk))
+            if encoder.finished:
+                break
+    finally:
+        await _close_async(source)
+
+
+__all__ = ["DEFAULT_MAX_BUFFERED", "SSE_HEADERS", "EventStreamResponse", "StreamEncoder", "run_to_end"]

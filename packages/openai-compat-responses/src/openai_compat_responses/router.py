@@ -3,12 +3,10 @@
 # No `from __future__ import annotations` here: FastAPI must resolve the endpoint's annotations.
 
 import logging
-import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Sequence
 from typing import Any, Protocol
 
 from fastapi import APIRouter, Request, params
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response as StarletteResponse
 
 from openai_compat_core.callbacks import (
@@ -26,7 +24,7 @@ from openai_compat_core.errors import DEFAULT_MAX_BODY_SIZE, OpenAIHTTPException
 from openai_compat_core.models import ErrorResponse
 from openai_compat_core.router import ERROR_RESPONSES, ModelCatalog, add_models_routes, new_api_router
 from openai_compat_core.sse import dumps
-from openai_compat_core.streaming import EventStreamResponse
+from openai_compat_core.streaming import EventStreamResponse, run_to_end
 from openai_compat_responses._objects import (
     encode_text_response,
     new_id,
@@ -84,33 +82,6 @@ def _json(data: Any) -> StarletteResponse:
     return StarletteResponse(dumps(data), media_type="application/json")
 
 
-def _drain_sync(source: Iterator[Any], encoder: ResponseStreamEncoder, stop: threading.Event) -> None:
-    try:
-        for chunk in source:
-            # The client left: stop the generator after the chunk it just made.
-            if stop.is_set():
-                break
-            encoder.encode(chunk)
-            if encoder.finished:
-                break
-    finally:
-        close = getattr(source, "close", None)
-        if close is not None:
-            close()
-
-
-async def _drain_async(source: AsyncIterator[Any], encoder: ResponseStreamEncoder) -> None:
-    try:
-        async for chunk in source:
-            encoder.encode(chunk)
-            if encoder.finished:
-                break
-    finally:
-        aclose = getattr(source, "aclose", None)
-        if aclose is not None:
-            await aclose()
-
-
 async def _collect(
     source: Iterator[Any] | AsyncIterator[Any],
     encoder: ResponseStreamEncoder,
@@ -123,16 +94,8 @@ async def _collect(
     If the client disconnects meanwhile, an async generator is cancelled and a sync one is closed
     after its current chunk (`ClientDisconnect` is raised).
     """
-    encoder.open()
     with callback_errors(FAILURE_PREFIX, logger, expose=expose_errors):
-        if isinstance(source, AsyncIterator):
-            await cancel_on_disconnect(http_request, _drain_async(source, encoder))
-        else:
-            stop = threading.Event()
-            await cancel_on_disconnect(
-                http_request, run_in_threadpool(_drain_sync, source, encoder, stop), on_disconnect=stop.set
-            )
-    encoder.close()
+        await run_to_end(source, encoder, http_request, keep=False)
     if encoder.final_response is None:
         raise OpenAIHTTPException(500, "The callback's stream ended without a response object.", type="server_error")
     return encoder.final_response
