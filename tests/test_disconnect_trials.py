@@ -11,7 +11,7 @@ with a reset). Counted and asserted on every trial:
   end, but its result is dropped (the post hook never sees it) and no thread is left running it;
 - slow async callback (non-streaming): the callback is cancelled (`CancelledError`) and its result
   never computed;
-- Responses only, sync generator without `stream` (the router collects it): the generator is closed
+- sync generator without `stream` (the router collects it into one answer): the generator is closed
   after its current chunk.
 
 Every wait is bounded (a hang fails the trial instead of blocking the run), and nothing is timed:
@@ -327,7 +327,7 @@ CASES: list[tuple[str, str, bool, Runner]] = [
         ("slow sync callback", False, slow_sync_trial),
         ("slow async callback", True, slow_async_trial),
     )
-] + [("responses", "collected sync generator", False, collected_stream_trial)]
+] + [(api, "collected sync generator", False, collected_stream_trial) for api in ("chat", "responses")]
 
 
 @pytest.mark.parametrize(

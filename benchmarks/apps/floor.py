@@ -94,7 +94,7 @@ async def chat(request: Request) -> Any:
     result = await run(model, body["messages"], body)
     if isinstance(result, str):
         message = {"role": "assistant", "content": result, "reasoning_content": None, "tool_calls": None}
-        choice = {"index": 0, "delta": None, "finish_reason": "stop", "logprobs": None}
+        choice = {"index": 0, "finish_reason": "stop", "logprobs": None}
         choice["message"] = message | {"refusal": None}
         return json_response(
             {
