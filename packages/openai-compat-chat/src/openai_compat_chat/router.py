@@ -31,7 +31,7 @@ from openai_compat_core.chunks import default_chunk_mapper
 from openai_compat_core.errors import DEFAULT_MAX_BODY_SIZE, OpenAIHTTPException, callback_errors
 from openai_compat_core.models import ErrorResponse
 from openai_compat_core.router import ERROR_RESPONSES, ModelCatalog, add_models_routes, new_api_router
-from openai_compat_core.sse import dumps
+from openai_compat_core.sse import json_response
 from openai_compat_core.streaming import run_to_end
 
 logger = logging.getLogger("fastapi_openai_compat.chat_completions")
@@ -98,10 +98,6 @@ def _include_usage(chat_req: ChatRequest) -> bool:
     return getattr(options, "include_usage", None) is True
 
 
-def _json(value: Any) -> Response:
-    return Response(dumps(value), media_type="application/json")
-
-
 async def _collect(
     source: Iterator[Any] | AsyncIterator[Any],
     model: str,
@@ -114,7 +110,7 @@ async def _collect(
     encoder = ChatStreamEncoder(new_completion_id(), model, chunk_mapper=chunk_mapper)
     with callback_errors(_FAILURE, logger, expose=expose_errors):
         frames = await run_to_end(source, encoder, http_request)
-    return _json(
+    return json_response(
         completion_from_frames(
             frames,
             completion_id=encoder.completion_id,
@@ -128,7 +124,7 @@ async def _collect(
 def _text_completion(text: str, model: str) -> Response:
     """`chat_completion_response(text, ...)` as JSON, without building the pydantic models (a third of the CPU)."""
     message = {"role": "assistant", "content": text, "reasoning_content": None, "tool_calls": None, "refusal": None}
-    return _json(
+    return json_response(
         {
             "id": new_completion_id(),
             "object": "chat.completion",
@@ -240,7 +236,7 @@ def create_chat_completion_router(
         stream = chat_req.stream is True
         if isinstance(result, ChatCompletion):
             if not stream:
-                return _json(result)
+                return json_response(result)
             result = iter((result,))
         elif isinstance(result, str):
             if not stream:

@@ -56,15 +56,12 @@ async def _on_asyncio(
 
     async def watch_disconnect() -> None:
         nonlocal disconnected
-        while True:
-            message = await request.receive()
-            if message["type"] == "http.disconnect":
-                disconnected = True
-                if on_disconnect is not None:
-                    on_disconnect()
-                # A sync callback already running in a thread is left to finish: its result is dropped below.
-                cancel_unless_in_thread(task)
-                return
+        await _until_disconnect(request)
+        disconnected = True
+        if on_disconnect is not None:
+            on_disconnect()
+        # A sync callback already running in a thread is left to finish: its result is dropped below.
+        cancel_unless_in_thread(task)
 
     watcher = asyncio.ensure_future(watch_disconnect())
     try:
@@ -88,6 +85,12 @@ async def _on_asyncio(
     return cast(T, result)
 
 
+async def _until_disconnect(request: Request) -> None:
+    """Return once the client has disconnected (the body was read already: nothing else arrives)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
 def _uncancel(task: "asyncio.Task[object]") -> None:
     """Withdraw our own cancellation request (Python 3.11+ counts them; anyio and TaskGroup rely on it)."""
     cancelling = getattr(task, "cancelling", None)
@@ -105,14 +108,11 @@ async def _with_task_group(request: Request, awaitable: Awaitable[T], on_disconn
 
         async def watch_disconnect() -> None:
             nonlocal disconnected
-            while True:
-                message = await request.receive()
-                if message["type"] == "http.disconnect":
-                    disconnected = True
-                    if on_disconnect is not None:
-                        on_disconnect()
-                    group.cancel_scope.cancel()
-                    return
+            await _until_disconnect(request)
+            disconnected = True
+            if on_disconnect is not None:
+                on_disconnect()
+            group.cancel_scope.cancel()
 
         group.start_soon(watch_disconnect)
         try:

@@ -26,7 +26,7 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from openai_compat_core._fastpath import fast_json_handler, raw_header
-from openai_compat_core.sse import dumps
+from openai_compat_core.sse import json_response
 
 logger = logging.getLogger("openai_compat_core.errors")
 
@@ -133,7 +133,7 @@ def error_response(
     out = dict(headers or {})
     if status_code >= 500 and not any(k.lower() == "x-should-retry" for k in out):
         out["x-should-retry"] = "false"
-    return Response(dumps(body), status_code=status_code, headers=out, media_type="application/json")
+    return json_response(body, status_code, out)
 
 
 def _detail_text(detail: Any) -> str:

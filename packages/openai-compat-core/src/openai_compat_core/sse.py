@@ -6,12 +6,13 @@ Everything here returns UTF-8 `bytes` ready to be written to the socket. JSON is
 
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError, to_json
+from starlette.responses import Response
 
 DONE_FRAME = b"data: [DONE]\n\n"
 """The end-of-stream frame exactly as OpenAI writes it."""
@@ -55,6 +56,12 @@ def dumps(value: Any) -> bytes:
         return to_json(value, inf_nan_mode="null")
     except PydanticSerializationError as exc:
         return _dumps_scrubbed(value, exc)
+
+
+def json_response(value: Any, status_code: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    """A JSON answer: `value` encoded with `dumps` (or JSON already encoded, as `bytes`), no re-validation."""
+    body = value if isinstance(value, bytes) else dumps(value)
+    return Response(body, status_code=status_code, headers=headers, media_type="application/json")
 
 
 def json_string(text: str) -> bytes:
@@ -162,6 +169,7 @@ __all__ = [
     "dumps",
     "encode_value",
     "event_frame",
+    "json_response",
     "json_string",
     "replace_unpaired_surrogates",
     "slot",

@@ -13,7 +13,7 @@ from openai_compat_core.callbacks import Callback, callable_accepts_kwarg, ensur
 from openai_compat_core.errors import OpenAIHTTPException, callback_errors, callback_failure
 from openai_compat_core.models import ErrorResponse
 from openai_compat_core.router import ERROR_RESPONSES, new_api_router
-from openai_compat_core.sse import dumps
+from openai_compat_core.sse import json_response
 from openai_compat_files._multipart import (
     DATA,
     FORM_OVERHEAD,
@@ -162,10 +162,6 @@ def _declared_length(request: Request) -> int | None:
         return int(request.headers["content-length"])
     except (KeyError, ValueError):
         return None
-
-
-def _json(model: Any) -> Response:
-    return Response(dumps(model), media_type="application/json")
 
 
 _NEW_OPTIONAL_FIELDS = ("expires_at", "status_details")
@@ -451,7 +447,7 @@ def create_files_router(
     @router.post("/v1/files", **upload_params, operation_id="openai_files_create")
     @router.post("/files", **upload_params, operation_id="openai_files_create_alias")
     async def create_file(request: Request) -> Response:
-        return _json(_file_json(await uploader.handle(request)))
+        return json_response(_file_json(await uploader.handle(request)))
 
     if list_files is not None:
         list_callback = Callback(list_files, optional=("headers",))
@@ -475,7 +471,7 @@ def create_files_router(
             with callback_errors("Listing files failed", logger, expose=expose_errors):
                 result = await list_callback(purpose, limit, after, order, headers=request_headers(request.headers))
                 page = _file_list(result, limit)
-            return _json(_list_json(page))
+            return json_response(_list_json(page))
 
     if retrieve_file is not None:
         retrieve_callback = Callback(retrieve_file, optional=("headers",))
@@ -495,7 +491,7 @@ def create_files_router(
             if result is None:
                 raise _file_not_found(file_id)
             file = _file_object(result, "retrieve_file", "Retrieving file failed", expose=expose_errors)
-            return _json(_file_json(file))
+            return json_response(_file_json(file))
 
     if delete_file is not None:
         delete_callback = Callback(delete_file, optional=("headers",))
@@ -515,7 +511,7 @@ def create_files_router(
                 if result is None or result is False:
                     raise _file_not_found(file_id)
                 deleted = _deleted(result, file_id)
-            return _json(deleted)
+            return json_response(deleted)
 
     if retrieve_file_content is not None:
         content_callback = Callback(retrieve_file_content, optional=("headers",))

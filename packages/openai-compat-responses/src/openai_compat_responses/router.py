@@ -23,7 +23,7 @@ from openai_compat_core.chunks import default_chunk_mapper
 from openai_compat_core.errors import DEFAULT_MAX_BODY_SIZE, OpenAIHTTPException, callback_errors
 from openai_compat_core.models import ErrorResponse
 from openai_compat_core.router import ERROR_RESPONSES, ModelCatalog, add_models_routes, new_api_router
-from openai_compat_core.sse import dumps
+from openai_compat_core.sse import json_response
 from openai_compat_core.streaming import EventStreamResponse, run_to_end
 from openai_compat_responses._objects import (
     encode_text_response,
@@ -76,10 +76,6 @@ def _input_items(value: str | list[InputItem] | None) -> list[InputItem]:
     if isinstance(value, str):
         return [{"type": "message", "role": "user", "content": value}]
     return value
-
-
-def _json(data: Any) -> StarletteResponse:
-    return StarletteResponse(dumps(data), media_type="application/json")
 
 
 async def _collect(
@@ -208,9 +204,9 @@ def create_responses_router(
             if not stream:
                 settings = request_settings(body)
                 if isinstance(result, Response):
-                    return _json(normalise_response(result, settings))
+                    return json_response(normalise_response(result, settings))
                 body_json = encode_text_response(resp_id, request.model, now(), settings, result)
-                return StarletteResponse(body_json, media_type="application/json")
+                return json_response(body_json)
             source = iter([result])
         elif isinstance(result, (Iterator, AsyncIterator)):
             source = result
@@ -221,7 +217,7 @@ def create_responses_router(
         )
         if stream:
             return EventStreamResponse(source, encoder, log=logger)
-        return _json(await _collect(source, encoder, http_request, expose_errors=expose_errors))
+        return json_response(await _collect(source, encoder, http_request, expose_errors=expose_errors))
 
     # `/v1` first: FastAPI tries a request on every route before the one that matches.
     @router.post("/responses", **route_params, operation_id="openai_responses_alias")
