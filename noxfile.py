@@ -234,6 +234,8 @@ def build(session: nox.Session) -> None:
                 str(python),
                 "--find-links",
                 str(DIST),
+                # Never a cached wheel of the same name and version from an earlier build.
+                *(arg for name in DISTRIBUTIONS for arg in ("--refresh-package", name)),
                 str(wheels[distribution]),
             )
             session.run(str(python), "-I", "-c", smoke_test(distribution, package), external=True)
