@@ -413,3 +413,114 @@ async def test_a_hand_written_async_iterator_streams_as_the_plain_path_does() ->
     data, _ = await wire_bytes(lambda: Ticks(5))
     assert data == await compat_bytes(lambda: Ticks(5))
     assert data.count(b"\n\n") == 7
+
+
+# --- the router's path filter --------------------------------------------------------------------
+
+# FastAPI versions from 0.137 ask an included router whether it matches; older ones copy its routes.
+keeps_included_routers = pytest.mark.skipif(
+    not hasattr(fastapi.routing, "_IncludedRouter"), reason="this FastAPI copies included routes into the app"
+)
+
+
+def two_router_app(**include_options: Any) -> tuple[FastAPI, Any, Any]:
+    """An app with a models-like router (parameter routes, two aliases) included before an echo router."""
+    first = new_api_router()
+
+    @first.get("/v1/models/{model:openai_model_id}")
+    @first.get("/models/{model:openai_model_id}")
+    async def model(model: str) -> dict[str, str]:
+        return {"id": model}
+
+    @first.get("/v1/models")
+    async def models() -> dict[str, str]:
+        return {"object": "list"}
+
+    second = new_api_router()
+
+    @second.post("/v1/echo")
+    async def echo(body: Body, request: Request) -> Response:
+        return Response(body.model_dump_json(), media_type="application/json")
+
+    app = FastAPI()
+    app.include_router(first, **include_options)
+    app.include_router(second, **include_options)
+    return app, first, second
+
+
+@pytest.fixture
+def asked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the routes FastAPI asks whether they match a request, in order."""
+    paths: list[str] = []
+    original = fastapi.routing.APIRoute.matches
+
+    def recording(route: Any, scope: Any) -> Any:
+        paths.append(route.path)
+        return original(route, scope)
+
+    monkeypatch.setattr(fastapi.routing.APIRoute, "matches", recording)
+    return paths
+
+
+@keeps_included_routers
+async def test_a_router_whose_paths_cannot_match_is_passed_over_without_trying_its_routes(
+    asked: list[str], asgi_client: Any
+) -> None:
+    app, _, _ = two_router_app()
+    async with asgi_client(app) as client:
+        assert (await client.post("/v1/echo", json={"name": "a"})).json() == {"name": "a", "count": 1, "ratio": None}
+        assert set(asked) == {"/v1/echo"}  # none of the first router's routes was tried
+        asked.clear()
+        assert (await client.get("/v1/models/org/name")).json() == {"id": "org/name"}
+        assert "/v1/models/{model:openai_model_id}" in asked  # the router serving it is asked as always
+
+
+@pytest.mark.parametrize("options", [{}, {"prefix": "/api"}, {"prefix": "/t/{tenant}"}])
+async def test_routers_serve_every_path_under_any_prefix(options: dict[str, Any], asgi_client: Any) -> None:
+    app, _, _ = two_router_app(**options)
+    prefix = options.get("prefix", "").replace("{tenant}", "acme")
+    async with asgi_client(app) as client:
+        assert (await client.get(f"{prefix}/v1/models")).json() == {"object": "list"}
+        assert (await client.get(f"{prefix}/models/a/b%0Ac")).json() == {"id": "a/b\nc"}
+        assert (await client.post(f"{prefix}/v1/echo", json={"name": "x"})).status_code == 200
+        assert (await client.get(f"{prefix}/v1/models/")).json() == {"id": ""}
+        # FastAPI's trailing-slash redirect still finds the route.
+        assert (await client.post(f"{prefix}/v1/echo/", json={"name": "x"})).status_code == 307
+        assert (await client.get(f"{prefix}/v1/nothing")).status_code == 404
+        assert (await client.get("/elsewhere/v1/models")).status_code == 404
+
+
+async def test_routers_nested_in_a_router_of_the_app_still_match(asgi_client: Any) -> None:
+    _, first, second = two_router_app()
+    outer = fastapi.APIRouter(prefix="/outer")
+    outer.include_router(first, prefix="/inner")
+    outer.include_router(second)
+    app = FastAPI()
+    app.include_router(outer)
+    async with asgi_client(app) as client:
+        assert (await client.get("/outer/inner/models/m")).json() == {"id": "m"}
+        assert (await client.post("/outer/v1/echo", json={"name": "x"})).status_code == 200
+        assert (await client.get("/outer/models/m")).status_code == 404
+
+
+async def test_a_route_added_after_requests_is_served(asgi_client: Any) -> None:
+    app, first, _ = two_router_app()
+    async with asgi_client(app) as client:
+        assert (await client.get("/v1/late")).status_code == 404
+
+        @first.get("/v1/late")
+        async def late() -> dict[str, bool]:
+            return {"late": True}
+
+        assert (await client.get("/v1/late")).json() == {"late": True}
+
+
+async def test_a_router_holding_a_mount_is_not_filtered(asgi_client: Any) -> None:
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Mount
+
+    app, first, _ = two_router_app()
+    first.routes.append(Mount("/static", app=PlainTextResponse("mounted")))
+    async with asgi_client(app) as client:
+        assert (await client.get("/static/file.txt")).text == "mounted"
+        assert (await client.get("/v1/models/m")).json() == {"id": "m"}

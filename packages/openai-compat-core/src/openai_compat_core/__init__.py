@@ -54,6 +54,7 @@ from openai_compat_core.models import ErrorObject, ErrorResponse, ModelObject, M
 from openai_compat_core.router import (
     ERROR_RESPONSES,
     ModelCatalog,
+    OpenAIAPIRouter,
     add_models_routes,
     create_models_router,
     new_api_router,
@@ -96,6 +97,7 @@ __all__ = [
     "ModelCatalog",
     "ModelObject",
     "ModelsResponse",
+    "OpenAIAPIRouter",
     "OpenAIBaseModel",
     "OpenAIHTTPException",
     "OpenAIRoute",

@@ -1,12 +1,16 @@
 """The models router (`/v1/models`), the model catalogue behind it, and the router base every API uses."""
 
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, params
+from starlette._utils import get_route_path
 from starlette.convertors import PathConvertor, register_url_convertor
+from starlette.routing import BaseRoute, Match, Route, WebSocketRoute
+from starlette.types import Scope
 
 from openai_compat_core.callbacks import ensure_async
 from openai_compat_core.errors import (
@@ -38,6 +42,63 @@ class _ModelIdConvertor(PathConvertor):
 register_url_convertor("openai_model_id", _ModelIdConvertor())
 
 
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+
+
+def _suffix_filter(routes: Sequence[BaseRoute]) -> "re.Pattern[str] | None":
+    """One pattern found at the end of every path one of `routes` can match, wherever they are included.
+
+    A router included under a prefix serves `prefix + path`, whose end the route's own pattern
+    matches (Starlette anchors it with `$`). None when some route is not a plain path route (a
+    mount, a host, a nested router) or the patterns cannot be combined: then nothing is filtered.
+    """
+    patterns = []
+    for route in routes:
+        regex = getattr(route, "path_regex", None)
+        if not isinstance(route, (Route, WebSocketRoute)) or not isinstance(regex, re.Pattern):
+            return None
+        pattern = regex.pattern
+        if not (pattern.startswith("^") and pattern.endswith("$")):
+            return None
+        # Parameter names repeat between routes; the filter only needs to find a match, not name it.
+        patterns.append(f"(?:{_NAMED_GROUP.sub('(?:', pattern[1:])})")
+    if not patterns:
+        return None
+    try:
+        return re.compile("|".join(patterns))
+    except re.error:
+        return None
+
+
+class OpenAIAPIRouter(APIRouter):
+    """An `APIRouter` that turns away a request none of its routes can serve with one pattern search.
+
+    FastAPI (0.137 and later) keeps an included router as a unit and asks it, for every request the
+    routers included before it did not take, whether one of its routes matches, trying them one by
+    one: in an app serving chat and Responses, each Responses request first visits every chat route.
+    This router first looks for any of its paths at the end of the request's path (the routes'
+    own patterns, combined once and again whenever the routes change); when none is there, no
+    route of it can match, and it answers so at once. Otherwise FastAPI matches as always. With
+    FastAPI versions that copy an included router's routes into the app, nothing changes.
+    """
+
+    _path_filter: "tuple[tuple[BaseRoute, ...], re.Pattern[str] | None]" = ((), None)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """FastAPI's answer, or at once `Match.NONE` when no path of this router ends the request's path."""
+        if scope["type"] == "http":
+            routes = tuple(self.routes)
+            known, path_filter = self._path_filter
+            if known != routes:
+                path_filter = _suffix_filter(routes)
+                self._path_filter = (routes, path_filter)
+            if path_filter is not None and path_filter.search(get_route_path(scope)) is None:
+                return Match.NONE, {}
+        parent: Any = super()
+        result: tuple[Match, Scope] = parent.matches(scope)
+        return result
+
+
 def new_api_router(
     *,
     dependencies: Sequence[params.Depends] | None = None,
@@ -45,11 +106,15 @@ def new_api_router(
 ) -> APIRouter:
     """Create an `APIRouter` whose routes answer errors with OpenAI's envelope.
 
+    The router is an `OpenAIAPIRouter`: a request for a path it does not serve costs it one pattern search.
+
     Args:
         dependencies: FastAPI dependencies applied to every route (for example `Depends(APIKeyAuth())`).
         max_body_size: request body limit in bytes (`None` for no limit); larger bodies get 413.
     """
-    return APIRouter(route_class=route_class_with(max_body_size=max_body_size), dependencies=list(dependencies or []))
+    return OpenAIAPIRouter(
+        route_class=route_class_with(max_body_size=max_body_size), dependencies=list(dependencies or [])
+    )
 
 
 class ModelCatalog:
@@ -186,4 +251,11 @@ def add_models_routes(
         return catalog.model_object(model, int(time.time()))
 
 
-__all__ = ["ERROR_RESPONSES", "ModelCatalog", "add_models_routes", "create_models_router", "new_api_router"]
+__all__ = [
+    "ERROR_RESPONSES",
+    "ModelCatalog",
+    "OpenAIAPIRouter",
+    "add_models_routes",
+    "create_models_router",
+    "new_api_router",
+]
