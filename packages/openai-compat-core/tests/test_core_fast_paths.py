@@ -19,7 +19,7 @@ from fastapi import Depends, FastAPI, Request
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
-from openai_compat_core import EventStreamResponse, data_frame, new_api_router
+from openai_compat_core import EventStreamResponse, data_frame, dumps, new_api_router
 from openai_compat_core import errors as core_errors
 from openai_compat_core.auth import APIKeyAuth
 from openai_compat_core.cancellation import cancel_on_disconnect
@@ -524,3 +524,62 @@ async def test_a_router_holding_a_mount_is_not_filtered(asgi_client: Any) -> Non
     async with asgi_client(app) as client:
         assert (await client.get("/static/file.txt")).text == "mounted"
         assert (await client.get("/v1/models/m")).json() == {"id": "m"}
+
+
+# --- routes serving requests themselves ----------------------------------------------------------
+
+
+def scope_app(router: Any, **include_options: Any) -> FastAPI:
+    app = FastAPI()
+    app.include_router(router, **include_options)
+    return app
+
+
+def scope_router(**router_options: Any) -> Any:
+    """A router whose route tells whether FastAPI's handler layers (and their exit stacks) were set up."""
+    router = new_api_router(**router_options)
+
+    @router.post("/echo")
+    async def echo(body: Body, request: Request) -> Response:
+        layered = "fastapi_inner_astack" in request.scope
+        return Response(dumps({"name": body.name, "layered": layered}), media_type="application/json")
+
+    return router
+
+
+async def test_an_ordinary_request_is_served_by_the_route_itself(solved: Counter, asgi_client: Any) -> None:
+    async with asgi_client(scope_app(scope_router())) as client:
+        assert (await client.post("/echo", json={"name": "a"})).json() == {"name": "a", "layered": False}
+        # A body the fast path cannot take goes to FastAPI's handler, which reads it again.
+        spaced = b'{"name": "b", "name": "c"}'
+        answer = await client.post("/echo", content=spaced, headers={"content-type": "application/json"})
+        assert answer.json() == {"name": "c", "layered": False}
+        answer = await client.post("/echo", content=b'{"name": "a"}', headers={"content-type": "text/plain"})
+        assert answer.status_code == 400
+        assert solved.calls == 1
+        assert (await client.post("/echo", json={"name": 5})).json()["error"]["param"] == "name"
+
+
+async def test_a_router_included_twice_keeps_the_dependencies_of_each_inclusion(asgi_client: Any) -> None:
+    router = scope_router()
+    app = FastAPI()
+    app.include_router(router, prefix="/secure", dependencies=[Depends(APIKeyAuth(["sk-test"]))])
+    app.include_router(router, prefix="/open")
+    async with asgi_client(app) as client:
+        for _ in range(2):  # each inclusion keeps its own way, whichever is served first
+            assert (await client.post("/secure/echo", json={"name": "a"})).status_code == 401
+            assert (await client.post("/open/echo", json={"name": "a"})).json() == {"name": "a", "layered": False}
+            allowed = await client.post("/secure/echo", json={"name": "a"}, headers={"authorization": "Bearer sk-test"})
+            assert allowed.json() == {"name": "a", "layered": True}
+
+
+@pytest.mark.skipif(
+    "max_body_size" not in fastapi.APIRouter.include_router.__code__.co_varnames,
+    reason="this FastAPI has no body limit of its own",
+)
+async def test_fastapi_s_own_body_limit_on_an_inclusion_still_applies(asgi_client: Any) -> None:
+    app = scope_app(scope_router(), max_body_size=20)
+    async with asgi_client(app) as client:
+        assert (await client.post("/echo", json={"name": "a"})).status_code == 200
+        refused = await client.post("/echo", json={"name": "a" * 50})
+    assert refused.status_code == 413

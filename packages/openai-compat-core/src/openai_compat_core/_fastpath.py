@@ -15,6 +15,13 @@ route alone, so a dependency (an API-key check, say) can never be skipped: anyth
 the fast path is simply not used. Every request the fast path is not sure about (another content
 type, a body that does not parse or validate, FastAPI telemetry switched on) goes to FastAPI's
 handler, so error answers keep their exact shape.
+
+A fast-path handler can also be called by the route itself, without the layers FastAPI puts around
+every handler (its exception-handler wrapper and two exit stacks, which only dependencies use): for
+that the route must know which of the handlers FastAPI built for it a request takes. FastAPI 0.137
+and later build one per inclusion of the route (an "effective route context") and say, in private
+names read below, which one is being built and which one a request takes; when those names are
+not there, routes are never called that way (`DIRECT_CALLS` is false).
 """
 
 import contextlib
@@ -45,6 +52,30 @@ _SPECIAL_PARAMS = (
     "security_scopes_param_name",
 )
 _OTHER_PARAMS = ("path_params", "query_params", "header_params", "cookie_params", "dependencies")
+
+
+# FastAPI 0.137+: the inclusion whose handler is being built, and the one a request was matched through.
+_building_context: Any = getattr(fastapi_routing, "_effective_route_context_var", None)
+_scope_context: Callable[[Any], Any] | None = getattr(fastapi_routing, "_get_scope_effective_route_context", None)
+
+DIRECT_CALLS = not hasattr(fastapi_routing, "_IncludedRouter") or (
+    _building_context is not None and _scope_context is not None
+)
+"""Whether a route can tell which of its handlers a request takes (always, before FastAPI 0.137)."""
+
+
+def building_context() -> Any:
+    """The inclusion of a route whose handler FastAPI is building now; None for the route's own handler."""
+    return _building_context.get() if _building_context is not None else None
+
+
+def request_context(scope: Any, route: Any) -> Any:
+    """The inclusion of `route` this request was matched through; None when it takes the route's own handler.
+
+    The same choice FastAPI's `APIRoute.handle` makes.
+    """
+    context = _scope_context(scope) if _scope_context is not None else None
+    return context if context is not None and getattr(context, "original_route", None) is route else None
 
 
 def raw_header(request: Request, name: bytes) -> str | None:
@@ -79,11 +110,12 @@ def _returns_response(endpoint: Callable[..., Any]) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, Response)
 
 
-def fast_json_handler(standard: Handler) -> Handler | None:
+def fast_json_handler(standard: Handler, fallback: Handler | None = None) -> Handler | None:
     """Return a handler serving the ordinary requests of FastAPI's handler `standard` directly, or None.
 
     None when the route does not qualify (see the module docstring) or when `standard` is not built
     the way this code knows (another FastAPI version): the route then keeps FastAPI's handler.
+    The requests the fast path leaves to FastAPI go to `fallback` (by default `standard` itself).
     """
     state = _closure(standard)
     dependant = state.get("dependant")
@@ -106,12 +138,13 @@ def fast_json_handler(standard: Handler) -> Handler | None:
         return None
     body_name: str = body_params[0].name
     validate_json = model.model_validate_json
+    defer = standard if fallback is None else fallback
 
     async def handle(request: Request) -> Response:
         if (raw_header(request, b"content-type") or "").lower() != "application/json" or (
             _telemetry_data is not None and _telemetry_data() is not None
         ):
-            return await standard(request)
+            return await defer(request)
         try:
             body = await request.body()
         except HTTPException:
@@ -125,7 +158,7 @@ def fast_json_handler(standard: Handler) -> Handler | None:
         try:
             value = validate_json(body)
         except Exception:  # noqa: BLE001 - FastAPI's handler reports it in its own words
-            return await standard(request)
+            return await defer(request)
         response = await endpoint(**{body_name: value, request_name: request})
         if not isinstance(response, Response):
             raise TypeError(f"{endpoint.__qualname__} must return a Response, not {type(response).__name__}")
@@ -134,4 +167,4 @@ def fast_json_handler(standard: Handler) -> Handler | None:
     return handle
 
 
-__all__ = ["fast_json_handler", "raw_header"]
+__all__ = ["DIRECT_CALLS", "building_context", "fast_json_handler", "raw_header", "request_context"]

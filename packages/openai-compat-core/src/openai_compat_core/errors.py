@@ -9,11 +9,12 @@ the same whether our routers are the whole app or included in a larger one::
 `detail` keeps the text fastapi-openai-compat 1.x sent, for code that reads it.
 """
 
+import functools
 import itertools
 import json
 import logging
 import re
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from contextlib import ContextDecorator
 from types import TracebackType
 from typing import Any, ClassVar
@@ -25,7 +26,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from openai_compat_core._fastpath import fast_json_handler, raw_header
+from openai_compat_core._fastpath import (
+    DIRECT_CALLS,
+    building_context,
+    fast_json_handler,
+    raw_header,
+    request_context,
+)
 from openai_compat_core.sse import json_response
 
 logger = logging.getLogger("openai_compat_core.errors")
@@ -385,12 +392,67 @@ def _limit_request_body(request: Request, max_body_size: int) -> None:
     request._receive = counting_receive  # noqa: SLF001
 
 
+class _Deferred(Response):
+    """Not an answer: the fast path leaves this request, whose body it has read, to FastAPI's handler."""
+
+    def __init__(self, body: bytes) -> None:
+        # Nothing of a Response is set up: it is never sent.
+        self.body = body
+
+    def replay(self, receive: Receive) -> Receive:
+        """`receive` as it was before the body was read: the body first, then what comes after it."""
+        pending = True
+
+        async def replayed() -> Message:
+            nonlocal pending
+            if pending:
+                pending = False
+                return {"type": "http.request", "body": self.body, "more_body": False}
+            return await receive()
+
+        return replayed
+
+
+async def _defer(request: Request) -> Response:
+    return _Deferred(await request.body())
+
+
+async def _checked(
+    request: Request, serve: Callable[[Request], Awaitable[Response]], limit: int | None, depth_limit: int | None
+) -> Response:
+    """Enforce the body limits, then `serve` the request; every exception becomes an error envelope."""
+    try:
+        if limit is not None:
+            declared = _declared_length(request)
+            if declared is not None and declared > limit:
+                # Refused before reading anything.
+                raise BodyTooLargeError(limit)
+            _limit_request_body(request, limit)
+        # FastAPI reads the whole body before parsing it anyway; Starlette keeps it for the handler.
+        if (
+            depth_limit is not None
+            and _is_json_content(request)
+            and json_nesting_exceeds(await request.body(), depth_limit)
+        ):
+            raise _invalid_json(f"arrays and objects nest more than {depth_limit} levels deep")
+        return await serve(request)
+    except HTTPException as exc:
+        if exc.status_code == 400 and exc.detail == _FASTAPI_PARSE_FAILURE:
+            return exception_to_response(_parse_failure(exc.__cause__))
+        return exception_to_response(exc)
+    except Exception as exc:  # noqa: BLE001 - every failure must become an envelope
+        return exception_to_response(exc)
+
+
 class OpenAIRoute(APIRoute):
     """FastAPI route class that answers every failure with OpenAI's error envelope.
 
     Subclass it (or use `route_class_with`) to set `body_limit`, the request body limit in bytes
     (`None` for no limit), and `json_depth_limit`, how deeply a JSON body may nest (`None`: as deep
     as the parser allows). A method the route does not serve is a 405 envelope with `Allow`.
+
+    Where FastAPI's handler has nothing to do but parse the body and call the endpoint (no
+    dependencies at any level), the route serves the request itself (see `_fastpath`).
     """
 
     # Not `max_body_size`: newer FastAPI versions set an instance attribute of that name on every route.
@@ -401,6 +463,9 @@ class OpenAIRoute(APIRoute):
     path_methods: ClassVar[dict[str, set[str]] | None] = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # For each handler FastAPI builds (keyed by the id of its inclusion, None for the route's own):
+        # the inclusion, and what serves its requests directly, or None where FastAPI's handler must.
+        self._direct: dict[int, tuple[Any, Callable[[Request], Awaitable[Response]] | None]] = {}
         super().__init__(*args, **kwargs)
         if self.path_methods is not None and self.methods:
             self.path_methods.setdefault(self.path_format, set()).update(self.methods)
@@ -411,41 +476,46 @@ class OpenAIRoute(APIRoute):
             allowed = (self.path_methods or {}).get(self.path_format, self.methods)
             await method_not_allowed(scope["method"], allowed)(scope, receive, send)
             return
-        await super().handle(scope, receive, send)
+        context = request_context(scope, self)
+        known, direct = self._direct.get(id(context), (None, None))
+        # FastAPI's own body limit (`max_body_size`, newer versions) wraps its handler: leave it to it.
+        if direct is None or known is not context or getattr(context or self, "max_body_size", None) is not None:
+            await super().handle(scope, receive, send)
+            return
+        response = await direct(Request(scope, receive, send))
+        if isinstance(response, _Deferred):
+            await super().handle(scope, response.replay(receive), send)
+            return
+        await response(scope, receive, send)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """Wrap FastAPI's handler so exceptions become error envelopes and bodies are limited."""
         handler = super().get_route_handler()
         # The same answers for less CPU where FastAPI's handler has nothing to do but parse and call.
-        serve = fast_json_handler(handler) or handler
+        fast = fast_json_handler(handler)
+        serve = fast or handler
         limit = self.body_limit
         # Only routes with a body model; an endpoint that reads the request itself (uploads) is left alone.
         depth_limit = self.json_depth_limit if self.body_field is not None else None
 
+        direct: Callable[[Request], Awaitable[Response]] | None = None
+        if fast is not None and DIRECT_CALLS:
+            leftover = fast_json_handler(handler, fallback=_defer)
+            if leftover is not None:
+                direct = functools.partial(_checked, serve=leftover, limit=limit, depth_limit=depth_limit)
+        context = building_context()
+        if len(self._direct) > _MAX_INCLUSIONS:
+            self._direct.clear()  # routes rebuilt again and again; inclusions not seen again take FastAPI's way
+        self._direct[id(context)] = (context, direct)
+
         async def handle(request: Request) -> Response:
-            try:
-                if limit is not None:
-                    declared = _declared_length(request)
-                    if declared is not None and declared > limit:
-                        # Refused before reading anything.
-                        raise BodyTooLargeError(limit)
-                    _limit_request_body(request, limit)
-                # FastAPI reads the whole body before parsing it anyway; Starlette keeps it for the handler.
-                if (
-                    depth_limit is not None
-                    and _is_json_content(request)
-                    and json_nesting_exceeds(await request.body(), depth_limit)
-                ):
-                    raise _invalid_json(f"arrays and objects nest more than {depth_limit} levels deep")
-                return await serve(request)
-            except HTTPException as exc:
-                if exc.status_code == 400 and exc.detail == _FASTAPI_PARSE_FAILURE:
-                    return exception_to_response(_parse_failure(exc.__cause__))
-                return exception_to_response(exc)
-            except Exception as exc:  # noqa: BLE001 - every failure must become an envelope
-                return exception_to_response(exc)
+            return await _checked(request, serve, limit, depth_limit)
 
         return handle
+
+
+# How many inclusions of one route keep their direct handler (FastAPI builds new ones when routes change).
+_MAX_INCLUSIONS = 64
 
 
 def route_class_with(
