@@ -392,6 +392,32 @@ def _limit_request_body(request: Request, max_body_size: int) -> None:
     request._receive = counting_receive  # noqa: SLF001
 
 
+async def _read_body(request: Request, limit: int | None) -> bytes:
+    """Read the whole body, refusing it once more than `limit` bytes arrived, and keep it for Starlette.
+
+    What `await request.body()` does (after which it answers from what was kept), in one loop.
+    """
+    receive = request.receive
+    chunks: list[bytes] = []
+    received = 0
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "http.request":
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if limit is not None and received > limit:
+                raise BodyTooLargeError(limit)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        elif kind == "http.disconnect":
+            raise ClientDisconnect
+    body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    request._body = body  # noqa: SLF001 - where Starlette keeps the body it has read
+    return body
+
+
 class _Deferred(Response):
     """Not an answer: the fast path leaves this request, whose body it has read, to FastAPI's handler."""
 
@@ -427,14 +453,12 @@ async def _checked(
             if declared is not None and declared > limit:
                 # Refused before reading anything.
                 raise BodyTooLargeError(limit)
+        if depth_limit is not None and _is_json_content(request):
+            # FastAPI reads the whole body before parsing it anyway; Starlette keeps it for the handler.
+            if json_nesting_exceeds(await _read_body(request, limit), depth_limit):
+                raise _invalid_json(f"arrays and objects nest more than {depth_limit} levels deep")
+        elif limit is not None:
             _limit_request_body(request, limit)
-        # FastAPI reads the whole body before parsing it anyway; Starlette keeps it for the handler.
-        if (
-            depth_limit is not None
-            and _is_json_content(request)
-            and json_nesting_exceeds(await request.body(), depth_limit)
-        ):
-            raise _invalid_json(f"arrays and objects nest more than {depth_limit} levels deep")
         return await serve(request)
     except HTTPException as exc:
         if exc.status_code == 400 and exc.detail == _FASTAPI_PARSE_FAILURE:

@@ -168,6 +168,7 @@ def create_responses_router(
     """
     catalog = ModelCatalog(list_models, owned_by=owned_by, expose_errors=expose_errors)
     run = Callback(run_response, optional=("headers",))
+    wants_headers = run.accepts("headers")
     pre = ensure_async(pre_hook) if pre_hook is not None else None
     post = ensure_async(post_hook) if post_hook is not None else None
     route_tags: list[Any] = list(tags or ["openai"])
@@ -223,12 +224,14 @@ def create_responses_router(
     @router.post("/responses", **route_params, operation_id="openai_responses_alias")
     @router.post("/v1/responses", **route_params, operation_id="openai_responses")
     async def create_response(response_req: ResponseRequest, http_request: Request) -> StarletteResponse:
-        with callback_errors(FAILURE_PREFIX, logger, expose=expose_errors):
-            request = await run_hook(pre, response_req)
+        request = response_req
+        if pre is not None:
+            with callback_errors(FAILURE_PREFIX, logger, expose=expose_errors):
+                request = await run_hook(pre, response_req)
         if validate_model:
             await catalog.require(request.model)
         body = request.model_dump()
-        extra = {"headers": request_headers(http_request.headers)} if run.accepts("headers") else {}
+        extra = {"headers": request_headers(http_request.headers)} if wants_headers else {}
         with callback_errors(FAILURE_PREFIX, logger, expose=expose_errors):
             # Nobody waits for the answer of a client that left: stop (async) or drop (sync) the work.
             result = await cancel_on_disconnect(
