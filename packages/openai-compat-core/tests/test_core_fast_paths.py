@@ -583,3 +583,13 @@ async def test_fastapi_s_own_body_limit_on_an_inclusion_still_applies(asgi_clien
         assert (await client.post("/echo", json={"name": "a"})).status_code == 200
         refused = await client.post("/echo", json={"name": "a" * 50})
     assert refused.status_code == 413
+
+
+async def test_a_body_arriving_in_pieces_is_read_whole(asgi_client: Any) -> None:
+    async def pieces() -> AsyncIterator[bytes]:
+        for piece in (b'{"na', b'me": "', b"x" * 3000, b'", "count": 2', b"}"):
+            yield piece
+
+    async with asgi_client(scope_app(scope_router())) as client:
+        answer = await client.post("/echo", content=pieces(), headers={"content-type": "application/json"})
+    assert answer.json() == {"name": "x" * 3000, "layered": False}
