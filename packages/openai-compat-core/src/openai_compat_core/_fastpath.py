@@ -36,6 +36,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 Handler = Callable[[Request], Awaitable[Response]]
+FastHandler = Callable[[Request], Awaitable[Response | None]]
+"""A fast-path handler: None for a request FastAPI's handler must answer."""
 
 # Present in the FastAPI versions that have them; the fast path defers to FastAPI when they say so.
 _telemetry_data: Callable[[], Any] | None = getattr(fastapi_routing, "get_telemetry_data", None)
@@ -110,12 +112,13 @@ def _returns_response(endpoint: Callable[..., Any]) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, Response)
 
 
-def fast_json_handler(standard: Handler, fallback: Handler | None = None) -> Handler | None:
+def fast_json_handler(standard: Handler) -> FastHandler | None:
     """Return a handler serving the ordinary requests of FastAPI's handler `standard` directly, or None.
 
     None when the route does not qualify (see the module docstring) or when `standard` is not built
     the way this code knows (another FastAPI version): the route then keeps FastAPI's handler.
-    The requests the fast path leaves to FastAPI go to `fallback` (by default `standard` itself).
+    The handler returned answers None for a request it leaves to FastAPI's handler, always after
+    reading the body (which Starlette keeps: `await request.body()` then returns it at once).
     """
     state = _closure(standard)
     dependant = state.get("dependant")
@@ -138,14 +141,10 @@ def fast_json_handler(standard: Handler, fallback: Handler | None = None) -> Han
         return None
     body_name: str = body_params[0].name
     validate_json = model.model_validate_json
-    defer = standard if fallback is None else fallback
 
-    async def handle(request: Request) -> Response:
-        if (raw_header(request, b"content-type") or "").lower() != "application/json" or (
-            _telemetry_data is not None and _telemetry_data() is not None
-        ):
-            return await defer(request)
+    async def handle(request: Request) -> Response | None:
         try:
+            # FastAPI's handler reads the body first too, whatever the content type.
             body = await request.body()
         except HTTPException:
             raise
@@ -155,10 +154,14 @@ def fast_json_handler(standard: Handler, fallback: Handler | None = None) -> Han
             if error is not None:
                 raise error from exc
             raise HTTPException(status_code=400, detail="There was an error parsing the body") from exc
+        if (raw_header(request, b"content-type") or "").lower() != "application/json" or (
+            _telemetry_data is not None and _telemetry_data() is not None
+        ):
+            return None
         try:
             value = validate_json(body)
         except Exception:  # noqa: BLE001 - FastAPI's handler reports it in its own words
-            return await defer(request)
+            return None
         response = await endpoint(**{body_name: value, request_name: request})
         if not isinstance(response, Response):
             raise TypeError(f"{endpoint.__qualname__} must return a Response, not {type(response).__name__}")

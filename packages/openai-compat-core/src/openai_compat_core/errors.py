@@ -17,7 +17,7 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from contextlib import ContextDecorator
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -418,34 +418,26 @@ async def _read_body(request: Request, limit: int | None) -> bytes:
     return body
 
 
-class _Deferred(Response):
-    """Not an answer: the fast path leaves this request, whose body it has read, to FastAPI's handler."""
+def _replayed(body: bytes, receive: Receive) -> Receive:
+    """`receive` as it was before `body` was read from it: the body first, then what comes after it."""
+    pending = True
 
-    def __init__(self, body: bytes) -> None:
-        # Nothing of a Response is set up: it is never sent.
-        self.body = body
+    async def replay() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
 
-    def replay(self, receive: Receive) -> Receive:
-        """`receive` as it was before the body was read: the body first, then what comes after it."""
-        pending = True
-
-        async def replayed() -> Message:
-            nonlocal pending
-            if pending:
-                pending = False
-                return {"type": "http.request", "body": self.body, "more_body": False}
-            return await receive()
-
-        return replayed
+    return replay
 
 
-async def _defer(request: Request) -> Response:
-    return _Deferred(await request.body())
+_Answer = TypeVar("_Answer", Response, Response | None)
 
 
 async def _checked(
-    request: Request, serve: Callable[[Request], Awaitable[Response]], limit: int | None, depth_limit: int | None
-) -> Response:
+    request: Request, serve: Callable[[Request], Awaitable[_Answer]], limit: int | None, depth_limit: int | None
+) -> _Answer | Response:
     """Enforce the body limits, then `serve` the request; every exception becomes an error envelope."""
     try:
         if limit is not None:
@@ -466,6 +458,10 @@ async def _checked(
         return exception_to_response(exc)
     except Exception as exc:  # noqa: BLE001 - every failure must become an envelope
         return exception_to_response(exc)
+
+
+# How many inclusions of one route keep their direct handler (FastAPI builds new ones when routes change).
+_MAX_INCLUSIONS = 64
 
 
 class OpenAIRoute(APIRoute):
@@ -489,7 +485,7 @@ class OpenAIRoute(APIRoute):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # For each handler FastAPI builds (keyed by the id of its inclusion, None for the route's own):
         # the inclusion, and what serves its requests directly, or None where FastAPI's handler must.
-        self._direct: dict[int, tuple[Any, Callable[[Request], Awaitable[Response]] | None]] = {}
+        self._direct: dict[int, tuple[Any, Callable[[Request], Awaitable[Response | None]] | None]] = {}
         super().__init__(*args, **kwargs)
         if self.path_methods is not None and self.methods:
             self.path_methods.setdefault(self.path_format, set()).update(self.methods)
@@ -506,9 +502,11 @@ class OpenAIRoute(APIRoute):
         if direct is None or known is not context or getattr(context or self, "max_body_size", None) is not None:
             await super().handle(scope, receive, send)
             return
-        response = await direct(Request(scope, receive, send))
-        if isinstance(response, _Deferred):
-            await super().handle(scope, response.replay(receive), send)
+        request = Request(scope, receive, send)
+        response = await direct(request)
+        if response is None:
+            # Left to FastAPI's handler, with the body the fast path has read.
+            await super().handle(scope, _replayed(await request.body(), receive), send)
             return
         await response(scope, receive, send)
 
@@ -517,29 +515,28 @@ class OpenAIRoute(APIRoute):
         handler = super().get_route_handler()
         # The same answers for less CPU where FastAPI's handler has nothing to do but parse and call.
         fast = fast_json_handler(handler)
-        serve = fast or handler
         limit = self.body_limit
         # Only routes with a body model; an endpoint that reads the request itself (uploads) is left alone.
         depth_limit = self.json_depth_limit if self.body_field is not None else None
 
-        direct: Callable[[Request], Awaitable[Response]] | None = None
+        direct: Callable[[Request], Awaitable[Response | None]] | None = None
         if fast is not None and DIRECT_CALLS:
-            leftover = fast_json_handler(handler, fallback=_defer)
-            if leftover is not None:
-                direct = functools.partial(_checked, serve=leftover, limit=limit, depth_limit=depth_limit)
+            direct = functools.partial(_checked, serve=fast, limit=limit, depth_limit=depth_limit)
         context = building_context()
         if len(self._direct) > _MAX_INCLUSIONS:
             self._direct.clear()  # routes rebuilt again and again; inclusions not seen again take FastAPI's way
         self._direct[id(context)] = (context, direct)
 
+        async def fast_or_standard(request: Request) -> Response:
+            response = await fast(request) if fast is not None else None
+            return response if response is not None else await handler(request)
+
+        serve = handler if fast is None else fast_or_standard
+
         async def handle(request: Request) -> Response:
             return await _checked(request, serve, limit, depth_limit)
 
         return handle
-
-
-# How many inclusions of one route keep their direct handler (FastAPI builds new ones when routes change).
-_MAX_INCLUSIONS = 64
 
 
 def route_class_with(
