@@ -21,7 +21,8 @@ from fastapi import Depends, FastAPI
 
 from openai_compat_chat import create_chat_completion_router
 from openai_compat_chat.streaming import chat_completion_response
-from openai_compat_core import APIKeyAuth, dumps
+from openai_compat_core import APIKeyAuth
+from openai_compat_core.encoding import dumps
 from openai_compat_core import errors as core_errors
 from openai_compat_responses import create_responses_router
 

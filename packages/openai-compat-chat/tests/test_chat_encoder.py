@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from openai_compat_chat import ChatCompletion, ChatStreamEncoder, Choice, Message
-from openai_compat_core import COMPACT_DONE_FRAME, DONE_FRAME, OpenAIHTTPException
+from openai_compat_core import OpenAIHTTPException
+from openai_compat_core.sse import COMPACT_DONE_FRAME, DONE_FRAME
 
 
 def run(chunks: list[Any], **options: Any) -> list[Any]:
@@ -29,7 +30,14 @@ def decode(data: bytes) -> list[Any]:
 
 
 def deltas(frames: list[Any]) -> list[dict[str, Any]]:
-    return [f["choices"][0]["delta"] for f in frames if isinstance(f, dict) and f.get("choices")]
+    """The deltas of choice 0, each checked to carry `role: "assistant"` (1.x clients require it), without it."""
+    out = []
+    for frame in frames:
+        if isinstance(frame, dict) and frame.get("choices"):
+            delta = dict(frame["choices"][0]["delta"])
+            assert delta.pop("role") == "assistant", frame
+            out.append(delta)
+    return out
 
 
 def finish_reasons(frames: list[Any]) -> list[str | None]:
@@ -70,11 +78,11 @@ class Status:
         return {"type": "status", "data": {"description": self.text}}
 
 
-def test_text_stream_has_role_once_stable_ids_and_ends_with_stop_and_done() -> None:
+def test_text_stream_has_the_role_on_every_delta_stable_ids_and_ends_with_stop_and_done() -> None:
     frames = run(["Hel", "lo"])
     assert frames[-1] == "[DONE]"
     chunks = frames[:-1]
-    assert deltas(chunks) == [{"role": "assistant", "content": "Hel"}, {"content": "lo"}, {}]
+    assert deltas(chunks) == [{"content": "Hel"}, {"content": "lo"}, {"content": ""}]
     assert finish_reasons(chunks) == [None, None, "stop"]
     assert {(c["id"], c["created"], c["model"], c["object"]) for c in chunks} == {
         ("chatcmpl-test", 123, "m", "chat.completion.chunk")
@@ -90,51 +98,51 @@ def test_done_frame_is_compact_by_default_and_openai_style_on_request() -> None:
 
 def test_empty_stream_still_sends_a_finish_chunk_with_the_role() -> None:
     frames = run([])
-    assert deltas(frames) == [{"role": "assistant", "content": ""}]
+    assert deltas(frames) == [{"content": ""}]
     assert finish_reasons(frames) == ["stop"]
 
 
 def test_empty_text_chunks_send_nothing() -> None:
     frames = run(["", "a", Chunk(content=""), ""])
-    assert deltas(frames) == [{"role": "assistant", "content": "a"}, {}]
+    assert deltas(frames) == [{"content": "a"}, {"content": ""}]
 
 
 def test_finish_reason_of_a_chunk_is_sent_and_no_automatic_stop_follows() -> None:
     frames = run([Chunk("partial"), Chunk("", finish_reason="length")])
     assert finish_reasons(frames) == [None, "length"]
-    assert deltas(frames)[-1] == {}
+    assert deltas(frames)[-1] == {"content": ""}
 
 
 def test_finish_reason_on_a_chunk_with_text() -> None:
     frames = run([Chunk("all", finish_reason="stop")])
-    assert deltas(frames) == [{"role": "assistant", "content": "all"}]
+    assert deltas(frames) == [{"content": "all"}]
     assert finish_reasons(frames) == ["stop"]
 
 
 def test_objects_with_content_are_text() -> None:
     frames = run([Chunk("a"), Chunk("b")])
-    assert deltas(frames)[:2] == [{"role": "assistant", "content": "a"}, {"content": "b"}]
+    assert deltas(frames)[:2] == [{"content": "a"}, {"content": "b"}]
 
 
 def test_custom_chunk_mapper_applies_to_strings_and_objects() -> None:
     frames = run(["a", 7], chunk_mapper=lambda chunk: f"<{chunk}>")
-    assert deltas(frames)[:2] == [{"role": "assistant", "content": "<a>"}, {"content": "<7>"}]
+    assert deltas(frames)[:2] == [{"content": "<a>"}, {"content": "<7>"}]
 
 
 def test_reasoning_chunks_become_reasoning_content_deltas() -> None:
     frames = run([Chunk(reasoning=Reasoning("thinking")), Chunk(reasoning="more"), Chunk("answer")])
     assert deltas(frames) == [
-        {"role": "assistant", "reasoning_content": "thinking"},
-        {"reasoning_content": "more"},
+        {"content": None, "reasoning_content": "thinking"},
+        {"content": None, "reasoning_content": "more"},
         {"content": "answer"},
-        {},
+        {"content": ""},
     ]
     assert finish_reasons(frames)[-1] == "stop"
 
 
 def test_empty_reasoning_is_an_ordinary_chunk() -> None:
     frames = run([Chunk("text", reasoning=Reasoning(""))])
-    assert deltas(frames)[0] == {"role": "assistant", "content": "text"}
+    assert deltas(frames)[0] == {"content": "text"}
 
 
 def test_tool_call_deltas_name_and_id_only_on_first_delta_and_finish_tool_calls() -> None:
@@ -147,14 +155,14 @@ def test_tool_call_deltas_name_and_id_only_on_first_delta_and_finish_tool_calls(
     )
     assert deltas(frames) == [
         {
-            "role": "assistant",
+            "content": None,
             "tool_calls": [
                 {"index": 0, "id": "call_a", "type": "function", "function": {"name": "weather", "arguments": ""}}
             ],
         },
-        {"tool_calls": [{"index": 0, "function": {"arguments": '{"city":'}}]},
-        {"tool_calls": [{"index": 0, "function": {"arguments": '"Paris"}'}}]},
-        {},
+        {"content": None, "tool_calls": [{"index": 0, "function": {"arguments": '{"city":'}}]},
+        {"content": None, "tool_calls": [{"index": 0, "function": {"arguments": '"Paris"}'}}]},
+        {"content": ""},
     ]
     assert finish_reasons(frames) == [None, None, None, "tool_calls"]
 
@@ -234,7 +242,9 @@ class FunctionCallChunk:
         self.function_call_arguments = arguments
 
 
-def test_function_call_id_shape_is_a_tool_call() -> None:
+def test_function_call_id_shape_is_a_tool_call_and_a_new_id_closes_the_call_before() -> None:
+    # Calls without index come one after another (core's ToolCallAssembler): call_2 closes call_1, and
+    # call_1 seen again is a new call.
     frames = run(
         [
             FunctionCallChunk("call_1", "f", '{"a":'),
@@ -246,7 +256,7 @@ def test_function_call_id_shape_is_a_tool_call() -> None:
     assert [(c["index"], c.get("id"), c["function"]) for c in calls] == [
         (0, "call_1", {"name": "f", "arguments": '{"a":'}),
         (1, "call_2", {"name": "g", "arguments": "{}"}),
-        (0, None, {"arguments": "1}"}),
+        (2, "call_1", {"arguments": "1}"}),
     ]
 
 
@@ -264,7 +274,7 @@ def test_custom_events_are_event_frames_outside_the_role_and_finish_logic() -> N
     frames = run([Status("working"), "a", Status("done")])
     assert frames[0] == {"event": {"type": "status", "data": {"description": "working"}}}
     assert frames[2] == {"event": {"type": "status", "data": {"description": "done"}}}
-    assert deltas(frames) == [{"role": "assistant", "content": "a"}, {}]
+    assert deltas(frames) == [{"content": "a"}, {"content": ""}]
 
 
 def test_include_usage_adds_null_usage_and_a_final_usage_chunk_from_the_last_reported_usage() -> None:
@@ -331,8 +341,8 @@ def test_chat_completion_chunks_are_normalised_to_the_stream() -> None:
         ("chatcmpl-test", 123, "m", "chat.completion.chunk")
     }
     assert deltas(frames) == [
-        {"role": "assistant", "tool_calls": [call]},
-        {"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]},
+        {"content": None, "tool_calls": [call]},
+        {"content": None, "tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]},
         {},
     ]
     assert finish_reasons(frames) == [None, None, "tool_calls"]
@@ -348,7 +358,7 @@ def test_chat_completion_chunk_without_finish_gets_the_automatic_one() -> None:
         choices=[Choice(index=0, delta=Message(role="assistant", content="hi"))],
     )
     frames = run([completion])
-    assert deltas(frames) == [{"role": "assistant", "content": "hi"}, {}]
+    assert deltas(frames) == [{"content": "hi"}, {"content": ""}]
     assert finish_reasons(frames) == [None, "stop"]
 
 

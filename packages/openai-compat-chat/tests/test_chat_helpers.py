@@ -89,10 +89,13 @@ async def test_sync_helper_returns_the_streaming_response_and_str_frames() -> No
     assert isinstance(response, StreamingResponse)
     assert response.media_type == "text/event-stream"
     frames = await collect(response)
-    assert all(isinstance(frame, str) and frame.endswith("\n\n") for frame in frames)
-    assert frames[-1] == "data:[DONE]\n\n"
-    chunks = [json.loads(frame[len("data: ") :]) for frame in frames[:-1]]
-    assert [c["choices"][0]["delta"] for c in chunks] == [{"role": "assistant", "content": "a"}, {"content": "b"}, {}]
+    assert all(isinstance(frame, str) and frame.startswith("data: {") and frame.endswith("\n\n") for frame in frames)
+    chunks = [json.loads(frame[len("data: ") :]) for frame in frames]  # 1.4.0's framing: no [DONE] frame
+    assert [c["choices"][0]["delta"] for c in chunks] == [
+        {"role": "assistant", "content": "a"},
+        {"role": "assistant", "content": "b"},
+        {"role": "assistant", "content": ""},
+    ]
     assert {c["id"] for c in chunks} == {"id-3"}
     assert len({c["created"] for c in chunks}) == 1
 
@@ -123,4 +126,4 @@ async def test_helpers_serve_from_an_endpoint() -> None:
     sync_chunks = [json.loads(b[len("data: ") :]) for b in sync_text.split("\n\n") if b.startswith("data: ")]
     assert sync_chunks[-1]["choices"] == []
     assert all("usage" in c for c in sync_chunks)
-    assert async_text.endswith("data:[DONE]\n\n")
+    assert async_text.endswith('"finish_reason":"stop"}]}\n\n')  # no [DONE] from the 1.x helpers

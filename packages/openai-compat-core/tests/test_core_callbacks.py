@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from openai_compat_core import Callback, callable_accepts_kwarg, ensure_async, is_async_callable, run_hook
+from openai_compat_core.callbacks import Callback, callable_accepts_kwarg, ensure_async, is_async_callable, run_hook
 
 
 def plain(model: str, messages: list[Any], body: dict[str, Any]) -> str:

@@ -7,7 +7,8 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from openai_compat_core import cancel_on_disconnect, ensure_async, new_api_router
+from openai_compat_core import cancel_on_disconnect, new_api_router
+from openai_compat_core.callbacks import ensure_async
 
 
 class Probe:

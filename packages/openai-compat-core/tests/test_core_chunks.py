@@ -3,9 +3,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from openai_compat_core import (
+from openai_compat_core import default_chunk_mapper
+from openai_compat_core.chunks import (
     ToolCallFragment,
-    default_chunk_mapper,
     extract_finish_reason,
     extract_reasoning_text,
     extract_tool_call_fragments,

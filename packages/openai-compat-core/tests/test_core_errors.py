@@ -8,13 +8,8 @@ import pytest
 from fastapi import Depends, FastAPI, HTTPException
 from pydantic import BaseModel
 
-from openai_compat_core import (
-    APIKeyAuth,
-    OpenAIHTTPException,
-    callback_errors,
-    create_models_router,
-    new_api_router,
-)
+from openai_compat_core import APIKeyAuth, OpenAIHTTPException, create_models_router, new_api_router
+from openai_compat_core.errors import callback_errors
 
 log = logging.getLogger("test.callbacks")
 

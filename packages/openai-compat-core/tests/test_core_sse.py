@@ -3,14 +3,14 @@ import json
 import pytest
 from pydantic import BaseModel
 
-from openai_compat_core import (
+from openai_compat_core.encoding import json_string
+from openai_compat_core.sse import (
     COMPACT_DONE_FRAME,
     DONE_FRAME,
     FrameTemplate,
     data_frame,
     encode_value,
     event_frame,
-    json_string,
     slot,
     split_frames,
 )

@@ -10,7 +10,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from openai_compat_core import EventStreamResponse, data_frame
+from openai_compat_core import EventStreamResponse
+from openai_compat_core.sse import data_frame
 from openai_compat_core.testing import LiveServer
 
 

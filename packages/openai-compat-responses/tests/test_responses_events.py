@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import openai_compat_responses
-from openai_compat_responses import streaming
+from openai_compat_responses import events, streaming
 from openai_compat_responses.models import Response
 from openai_compat_responses.testing import check_response_object, parse_events
 
@@ -34,9 +34,14 @@ SIGNATURES_1_4 = {
 }
 
 
+def home(name: str) -> Any:
+    """A 1.4 name from the module that defines it now: the stream helpers, or the single events."""
+    return getattr(streaming, name) if name in streaming.__all__ else getattr(events, name)
+
+
 @pytest.mark.parametrize(("name", "positional"), sorted(SIGNATURES_1_4.items()))
 def test_1_4_signatures_are_kept(name: str, positional: list[str]) -> None:
-    params = inspect.signature(getattr(streaming, name)).parameters.values()
+    params = inspect.signature(home(name)).parameters.values()
     assert [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD] == positional
     # Anything added since is keyword-only with a default, so 1.x calls keep working.
     assert all(p.default is not p.empty for p in params if p.kind is p.KEYWORD_ONLY)
@@ -45,7 +50,7 @@ def test_1_4_signatures_are_kept(name: str, positional: list[str]) -> None:
 def test_the_package_exports_the_1_4_names_from_their_homes() -> None:
     for name in SIGNATURES_1_4:
         if name in openai_compat_responses.__all__:
-            assert getattr(openai_compat_responses, name) is getattr(streaming, name)
+            assert getattr(openai_compat_responses, name) is home(name)
     expected = {
         "InputItem",
         "OutputItem",
@@ -81,12 +86,12 @@ def one_event(frame: str) -> tuple[str, dict[str, Any]]:
 
 
 def test_format_named_sse_event() -> None:
-    frame = streaming.format_named_sse_event("response.thing", {"type": "response.thing", "text": "é\n"})
+    frame = events.format_named_sse_event("response.thing", {"type": "response.thing", "text": "é\n"})
     assert frame == 'event: response.thing\ndata: {"type":"response.thing","text":"é\\n"}\n\n'
 
 
 def test_text_events_carry_logprobs_and_an_optional_sequence_number() -> None:
-    name, payload = one_event(streaming.create_output_text_delta_event("msg_1", 0, 0, "Hi"))
+    name, payload = one_event(events.create_output_text_delta_event("msg_1", 0, 0, "Hi"))
     assert name == "response.output_text.delta"
     assert payload == {
         "type": "response.output_text.delta",
@@ -96,17 +101,17 @@ def test_text_events_carry_logprobs_and_an_optional_sequence_number() -> None:
         "delta": "Hi",
         "logprobs": [],
     }
-    _, payload = one_event(streaming.create_output_text_done_event("msg_1", 0, 0, "Hi", sequence_number=4))
+    _, payload = one_event(events.create_output_text_done_event("msg_1", 0, 0, "Hi", sequence_number=4))
     assert payload["sequence_number"] == 4
     assert payload["logprobs"] == []
     assert payload["text"] == "Hi"
 
 
 def test_function_call_arguments_done_takes_the_name() -> None:
-    _, without = one_event(streaming.create_function_call_arguments_done_event("fc_1", 1, "{}"))
+    _, without = one_event(events.create_function_call_arguments_done_event("fc_1", 1, "{}"))
     assert "name" not in without
     _, payload = one_event(
-        streaming.create_function_call_arguments_done_event("fc_1", 1, "{}", name="f", sequence_number=0)
+        events.create_function_call_arguments_done_event("fc_1", 1, "{}", name="f", sequence_number=0)
     )
     assert payload == {
         "type": "response.function_call_arguments.done",
@@ -119,15 +124,15 @@ def test_function_call_arguments_done_takes_the_name() -> None:
 
 
 CONSTRUCTORS: list[tuple[Callable[..., str], tuple[Any, ...], str]] = [
-    (streaming.create_output_item_added_event, (0, {"type": "message"}), "response.output_item.added"),
-    (streaming.create_output_item_done_event, (0, {"type": "message"}), "response.output_item.done"),
-    (streaming.create_content_part_added_event, ("m", 0, 0, {}), "response.content_part.added"),
-    (streaming.create_content_part_done_event, ("m", 0, 0, {}), "response.content_part.done"),
-    (streaming.create_function_call_arguments_delta_event, ("f", 0, "{"), "response.function_call_arguments.delta"),
-    (streaming.create_reasoning_summary_part_added_event, ("r", 0, 0, {}), "response.reasoning_summary_part.added"),
-    (streaming.create_reasoning_summary_part_done_event, ("r", 0, 0, {}), "response.reasoning_summary_part.done"),
-    (streaming.create_reasoning_summary_text_delta_event, ("r", 0, 0, "x"), "response.reasoning_summary_text.delta"),
-    (streaming.create_reasoning_summary_text_done_event, ("r", 0, 0, "x"), "response.reasoning_summary_text.done"),
+    (events.create_output_item_added_event, (0, {"type": "message"}), "response.output_item.added"),
+    (events.create_output_item_done_event, (0, {"type": "message"}), "response.output_item.done"),
+    (events.create_content_part_added_event, ("m", 0, 0, {}), "response.content_part.added"),
+    (events.create_content_part_done_event, ("m", 0, 0, {}), "response.content_part.done"),
+    (events.create_function_call_arguments_delta_event, ("f", 0, "{"), "response.function_call_arguments.delta"),
+    (events.create_reasoning_summary_part_added_event, ("r", 0, 0, {}), "response.reasoning_summary_part.added"),
+    (events.create_reasoning_summary_part_done_event, ("r", 0, 0, {}), "response.reasoning_summary_part.done"),
+    (events.create_reasoning_summary_text_delta_event, ("r", 0, 0, "x"), "response.reasoning_summary_text.delta"),
+    (events.create_reasoning_summary_text_done_event, ("r", 0, 0, "x"), "response.reasoning_summary_text.done"),
 ]
 
 
@@ -144,11 +149,11 @@ def test_each_constructor_returns_one_named_frame(constructor: Callable[..., str
 @pytest.mark.parametrize(
     ("constructor", "event"),
     [
-        (streaming.create_response_created_event, "response.created"),
-        (streaming.create_response_in_progress_event, "response.in_progress"),
-        (streaming.create_response_completed_event, "response.completed"),
-        (streaming.create_response_failed_event, "response.failed"),
-        (streaming.create_response_incomplete_event, "response.incomplete"),
+        (events.create_response_created_event, "response.created"),
+        (events.create_response_in_progress_event, "response.in_progress"),
+        (events.create_response_completed_event, "response.completed"),
+        (events.create_response_failed_event, "response.failed"),
+        (events.create_response_incomplete_event, "response.incomplete"),
     ],
 )
 def test_lifecycle_events_carry_the_full_response(constructor: Callable[..., str], event: str) -> None:

@@ -33,11 +33,13 @@ from fastapi_openai_compat.responses import (
     RunResponseFn,
     create_responses_router,
 )
+from fastapi_openai_compat.version import __version__
 from openai_compat_core.auth import APIKeyAuth
+from openai_compat_core.bodies import DEFAULT_MAX_BODY_SIZE
 from openai_compat_core.callbacks import ListModelsFn, PostHook, PreHook
-from openai_compat_core.errors import DEFAULT_MAX_BODY_SIZE, OpenAIHTTPException
+from openai_compat_core.errors import OpenAIHTTPException
 from openai_compat_core.models import ModelObject, ModelsResponse, OpenAIBaseModel
-from openai_compat_core.router import create_models_router
+from openai_compat_core.models_router import create_models_router
 from openai_compat_files import (
     DEFAULT_MAX_FILE_SIZE,
     DeleteFileFn,
@@ -51,8 +53,6 @@ from openai_compat_files import (
     UploadError,
     UploadStream,
 )
-
-__version__ = "2.0.0"
 
 __all__ = [
     "DEFAULT_MAX_BODY_SIZE",

@@ -7,8 +7,7 @@ from openai_compat_chat.streaming import (
     create_sync_streaming_response,
     event_to_sse_msg,
 )
-from openai_compat_core.callbacks import ChunkMapper
-from openai_compat_core.chunks import default_chunk_mapper
+from openai_compat_core.chunks import ChunkMapper, default_chunk_mapper
 
 __all__ = [
     "ChunkMapper",

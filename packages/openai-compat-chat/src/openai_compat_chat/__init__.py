@@ -4,6 +4,7 @@
 the streaming helpers and models are here for callbacks that build answers themselves.
 """
 
+from openai_compat_chat.encoder import ChatStreamEncoder
 from openai_compat_chat.models import (
     ChatCompletion,
     ChatRequest,
@@ -25,7 +26,6 @@ from openai_compat_chat.router import (
     create_openai_router,
 )
 from openai_compat_chat.streaming import (
-    ChatStreamEncoder,
     ChunkMapper,
     chat_completion_response,
     create_async_streaming_response,
@@ -36,6 +36,7 @@ from openai_compat_chat.streaming import (
     new_completion_id,
     streaming_response,
 )
+from openai_compat_chat.version import __version__
 from openai_compat_core.callbacks import ListModelsFn
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "RunCompletion",
     "RunCompletionFn",
     "RunCompletionWithHeaders",
+    "__version__",
     "chat_completion_response",
     "create_async_streaming_response",
     "create_chat_completion_router",

@@ -6,33 +6,20 @@ from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
 from typing import Any, Protocol
 
 from fastapi import APIRouter, params
-from starlette.requests import Request
 from starlette.responses import Response
 
+from openai_compat_chat.encoder import ChatStreamEncoder, new_completion_id
 from openai_compat_chat.models import ChatCompletion, ChatRequest, MessageParam
-from openai_compat_chat.streaming import (
-    ChatStreamEncoder,
-    completion_from_frames,
-    new_completion_id,
-    streaming_response,
-)
-from openai_compat_core.callbacks import (
-    Callback,
-    ChunkMapper,
-    ListModelsFn,
-    PostHook,
-    PreHook,
-    ensure_async,
-    request_headers,
-    run_hook,
-)
-from openai_compat_core.cancellation import cancel_on_disconnect
-from openai_compat_core.chunks import default_chunk_mapper
-from openai_compat_core.errors import DEFAULT_MAX_BODY_SIZE, OpenAIHTTPException, callback_errors
+from openai_compat_core.bodies import DEFAULT_MAX_BODY_SIZE, request_body_openapi
+from openai_compat_core.callbacks import ListModelsFn, PostHook, PreHook
+from openai_compat_core.chunks import ChunkMapper, default_chunk_mapper
+from openai_compat_core.encoding import json_response
+from openai_compat_core.errors import OpenAIHTTPException
 from openai_compat_core.models import ErrorResponse
-from openai_compat_core.router import ERROR_RESPONSES, ModelCatalog, add_models_routes, new_api_router
-from openai_compat_core.sse import json_response
-from openai_compat_core.streaming import run_to_end
+from openai_compat_core.models_router import ModelCatalog, add_models_routes
+from openai_compat_core.pipeline import Pipeline
+from openai_compat_core.routing import ERROR_RESPONSES, new_api_router
+from openai_compat_core.sse import COMPACT_DONE_FRAME, DONE_FRAME
 
 logger = logging.getLogger("fastapi_openai_compat.chat_completions")
 
@@ -63,8 +50,6 @@ class RunCompletionWithHeaders(Protocol):
 RunCompletionFn = RunCompletion | RunCompletionWithHeaders
 """The type of `run_completion`: the three-argument form, or one that also takes `headers` (or `**kwargs`)."""
 
-_FAILURE = "Pipeline execution failed"
-
 # One server-sent event of a stream (how OpenAPI before 3.2 documents event streams).
 _STREAM_EVENT: dict[str, Any] = {
     "title": "ChatCompletionStreamEvent",
@@ -81,9 +66,9 @@ _STREAM_EVENT: dict[str, Any] = {
 _DESCRIPTION = """\
 Answers a conversation in OpenAI's Chat Completions format.
 
-What comes back depends on what the server's `run_completion` returns: text or a `ChatCompletion`
-gives one JSON `chat.completion` object; a generator gives a stream of server-sent events, each a
-`chat.completion.chunk`, ending with `data: [DONE]`.
+With `"stream": true` the answer is a stream of server-sent events, each a `chat.completion.chunk`,
+ending with `data: [DONE]`; otherwise one JSON `chat.completion` object, whatever the server's
+`run_completion` returns (text, a completion, or a generator, collected).
 
 Fields other than `model`, `messages` and `stream` (`temperature`, `tools`, `stream_options`, ...)
 are passed on to the pipeline. See the
@@ -96,29 +81,6 @@ def _include_usage(chat_req: ChatRequest) -> bool:
     if isinstance(options, dict):
         return options.get("include_usage") is True
     return getattr(options, "include_usage", None) is True
-
-
-async def _collect(
-    source: Iterator[Any] | AsyncIterator[Any],
-    model: str,
-    http_request: Request,
-    chunk_mapper: ChunkMapper,
-    *,
-    expose_errors: bool,
-) -> Response:
-    """Answer a non-streaming request whose callback returned a generator: run it, send one completion."""
-    encoder = ChatStreamEncoder(new_completion_id(), model, chunk_mapper=chunk_mapper)
-    with callback_errors(_FAILURE, logger, expose=expose_errors):
-        frames = await run_to_end(source, encoder, http_request)
-    return json_response(
-        completion_from_frames(
-            frames,
-            completion_id=encoder.completion_id,
-            model=model,
-            created=encoder.created,
-            usage=encoder.reported_usage,
-        )
-    )
 
 
 def _text_completion(text: str, model: str) -> Response:
@@ -137,6 +99,45 @@ def _text_completion(text: str, model: str) -> Response:
     )
 
 
+class ChatPipeline(Pipeline[ChatRequest]):
+    """The Chat Completions part of core's request pipeline: arguments, whole answers, the encoder."""
+
+    request_model = ChatRequest
+
+    def __init__(self, *, chunk_mapper: ChunkMapper, done_frame: bytes | None, **options: Any) -> None:
+        super().__init__(**options)
+        self.chunk_mapper = chunk_mapper
+        self.done_frame = done_frame
+
+    def arguments(self, request: ChatRequest, body: dict[str, Any]) -> tuple[Any, ...]:
+        return (request.model, request.messages, body)
+
+    def is_answer(self, result: Any) -> bool:
+        return isinstance(result, (str, ChatCompletion))
+
+    def answer_json(self, result: Any, request: ChatRequest, body: dict[str, Any]) -> Response:
+        if isinstance(result, ChatCompletion):
+            return json_response(result)
+        return _text_completion(result, request.model)
+
+    def encoder(self, request: ChatRequest, body: dict[str, Any], result: Any) -> ChatStreamEncoder:
+        return ChatStreamEncoder(
+            new_completion_id(),
+            request.model,
+            chunk_mapper=self.chunk_mapper,
+            include_usage=_include_usage(request),
+            done_frame=self.done_frame,
+            expose_errors=self.expose_errors,
+            collect=request.stream is not True,
+        )
+
+    def collected(self, encoder: Any) -> Any:
+        return encoder.completion()
+
+    def unsupported(self, result: Any) -> OpenAIHTTPException:
+        return OpenAIHTTPException(500, "Unsupported response type from completion", type="server_error")
+
+
 def create_chat_completion_router(
     *,
     list_models: ListModelsFn,
@@ -150,6 +151,7 @@ def create_chat_completion_router(
     dependencies: Sequence[params.Depends] | None = None,
     validate_model: bool = False,
     max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+    done_frame: bool = True,
     openai_done_frame: bool = False,
     expose_errors: bool = True,
 ) -> APIRouter:
@@ -179,9 +181,11 @@ def create_chat_completion_router(
         validate_model: answer 404 `model_not_found` when `list_models` does not name the requested
             model (checked after `pre_hook`). Off by default: `run_completion` decides.
         max_body_size: largest accepted request body in bytes (`None`: no limit); larger gets 413.
-        openai_done_frame: end streams with `data: [DONE]` exactly as OpenAI writes it, instead of
-            the default `data:[DONE]` (the same SSE event, invisible to code that parses every
-            `data: ` line as JSON).
+        done_frame: end streams with the `[DONE]` frame (OpenAI's contract, the default); `False`
+            ends them as fastapi-openai-compat 1.4.0 did, without it.
+        openai_done_frame: write that frame `data: [DONE]` exactly as OpenAI does, instead of the
+            default `data:[DONE]` (the same SSE event, invisible to code that parses every `data: `
+            line as JSON).
         expose_errors: when a hook or `run_completion` raises (anything but an `HTTPException`),
             answer `Pipeline execution failed: <message>` (the 1.x text, the default), or with
             `False` only `Pipeline execution failed.`, in the 500 body and in a failed stream's error
@@ -191,16 +195,21 @@ def create_chat_completion_router(
     Returns:
         An `APIRouter` to include in your FastAPI app.
     """
-    run = Callback(run_completion, optional=("headers",))
-    wants_headers = run.accepts("headers")
-    run_pre = ensure_async(pre_hook) if pre_hook is not None else None
-    run_post = ensure_async(post_hook) if post_hook is not None else None
-    catalog = ModelCatalog(list_models, owned_by=owned_by, expose_errors=expose_errors) if validate_model else None
+    pipeline = ChatPipeline(
+        callback=run_completion,
+        pre_hook=pre_hook,
+        post_hook=post_hook,
+        catalog=ModelCatalog(list_models, owned_by=owned_by, expose_errors=expose_errors) if validate_model else None,
+        logger=logger,
+        expose_errors=expose_errors,
+        max_body_size=max_body_size,
+        chunk_mapper=chunk_mapper,
+        done_frame=(DONE_FRAME if openai_done_frame else COMPACT_DONE_FRAME) if done_frame else None,
+    )
     route_tags: list[Any] = list(tags or ["openai"])
-
     router = new_api_router(dependencies=dependencies, max_body_size=max_body_size)
-
     route_params: dict[str, Any] = {
+        "methods": ["POST"],
         "response_model": ChatCompletion,
         "tags": route_tags,
         "summary": "Create chat completion",
@@ -213,50 +222,15 @@ def create_chat_completion_router(
             404: {"model": ErrorResponse, "description": "Unknown model (with `validate_model=True`)."},
             **ERROR_RESPONSES,
         },
+        "openapi_extra": request_body_openapi(ChatRequest),
     }
-
-    # The completion routes come first, `/v1` first: FastAPI tries a request on every route before
-    # the one that matches, and this is the route nearly every request takes.
-    @router.post("/chat/completions", **route_params, operation_id="openai_chat_completions_alias")
-    @router.post("/v1/chat/completions", **route_params, operation_id="openai_chat_completions")
-    async def create_chat_completion(chat_req: ChatRequest, http_request: Request) -> Response:
-        extra = {"headers": request_headers(http_request.headers)} if wants_headers else {}
-        with callback_errors(_FAILURE, logger, expose=expose_errors):
-            chat_req = await run_hook(run_pre, chat_req)
-            if catalog is not None:
-                await catalog.require(chat_req.model)
-            # Nobody waits for the answer of a client that left: stop (async) or drop (sync) the work.
-            result = await cancel_on_disconnect(
-                http_request, run(chat_req.model, chat_req.messages, chat_req.model_dump(), **extra)
-            )
-            result = await run_hook(run_post, result)
-
-        # OpenAI's contract: `stream: true` is always answered with a stream, anything else with JSON,
-        # whatever shape the callback returned.
-        stream = chat_req.stream is True
-        if isinstance(result, ChatCompletion):
-            if not stream:
-                return json_response(result)
-            result = iter((result,))
-        elif isinstance(result, str):
-            if not stream:
-                return _text_completion(result, chat_req.model)
-            result = iter((result,))
-        elif not isinstance(result, (Iterator, AsyncIterator)):
-            logger.error("run_completion returned an unsupported type: %s", type(result).__name__)
-            raise OpenAIHTTPException(500, "Unsupported response type from completion", type="server_error")
-        if stream:
-            return streaming_response(
-                result,
-                new_completion_id(),
-                chat_req.model,
-                chunk_mapper,
-                include_usage=_include_usage(chat_req),
-                openai_done_frame=openai_done_frame,
-                expose_errors=expose_errors,
-            )
-        return await _collect(result, chat_req.model, http_request, chunk_mapper, expose_errors=expose_errors)
-
+    # `/v1` first: FastAPI tries a request on every route before the one that matches.
+    router.add_api_route(
+        "/v1/chat/completions", pipeline.endpoint, operation_id="openai_chat_completions", **route_params
+    )
+    router.add_api_route(
+        "/chat/completions", pipeline.endpoint, operation_id="openai_chat_completions_alias", **route_params
+    )
     if include_models_endpoints:
         add_models_routes(
             router,
@@ -269,38 +243,8 @@ def create_chat_completion_router(
     return router
 
 
-def create_openai_router(
-    *,
-    list_models: ListModelsFn,
-    run_completion: RunCompletionFn,
-    pre_hook: PreHook | None = None,
-    post_hook: PostHook | None = None,
-    chunk_mapper: ChunkMapper = default_chunk_mapper,
-    owned_by: str = "custom",
-    tags: list[str] | None = None,
-    include_models_endpoints: bool = True,
-    dependencies: Sequence[params.Depends] | None = None,
-    validate_model: bool = False,
-    max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
-    openai_done_frame: bool = False,
-    expose_errors: bool = True,
-) -> APIRouter:
-    """The 1.x name of `create_chat_completion_router`; takes and forwards the same arguments."""
-    return create_chat_completion_router(
-        list_models=list_models,
-        run_completion=run_completion,
-        pre_hook=pre_hook,
-        post_hook=post_hook,
-        chunk_mapper=chunk_mapper,
-        owned_by=owned_by,
-        tags=tags,
-        include_models_endpoints=include_models_endpoints,
-        dependencies=dependencies,
-        validate_model=validate_model,
-        max_body_size=max_body_size,
-        openai_done_frame=openai_done_frame,
-        expose_errors=expose_errors,
-    )
+create_openai_router = create_chat_completion_router
+"""The 1.x name of `create_chat_completion_router` (the same function)."""
 
 
 __all__ = [

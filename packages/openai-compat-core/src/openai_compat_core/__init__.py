@@ -1,146 +1,44 @@
 """What every OpenAI-compatible API of fastapi-openai-compat shares.
 
-SSE encoding, the streaming response, callback adaptation and hooks, chunk duck typing, OpenAI's
-error envelope, the models router and an API-key dependency. The chat, responses and files
-distributions build on it; you rarely need it directly except for `create_models_router`,
-`APIKeyAuth` and `OpenAIHTTPException`.
+The chat, responses, files and embeddings distributions build on it. Applications mostly need the
+names exported here: the models router, the API-key dependency, the error type to raise, the hook
+and callback types, and the limits' defaults. The mechanisms (request pipeline, SSE encoding, the
+streaming response, chunk model, callback adaptation) are importable from their own modules
+(`openai_compat_core.pipeline`, `.sse`, `.streaming`, `.chunks`, `.callbacks`, ...).
 """
 
 from openai_compat_core.auth import DEFAULT_API_KEYS_ENV, APIKeyAuth
-from openai_compat_core.callbacks import (
-    Callback,
-    ChunkMapper,
-    ListModelsFn,
-    PostHook,
-    PreHook,
-    callable_accepts_kwarg,
-    cancel_unless_in_thread,
-    ensure_async,
-    is_async_callable,
-    request_headers,
-    run_hook,
-)
+from openai_compat_core.bodies import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_JSON_DEPTH
+from openai_compat_core.callbacks import ListModelsFn, PostHook, PreHook
 from openai_compat_core.cancellation import cancel_on_disconnect
-from openai_compat_core.chunks import (
-    ToolCallFragment,
-    default_chunk_mapper,
-    extract_finish_reason,
-    extract_reasoning_text,
-    extract_tool_call_fragments,
-    extract_usage,
-    is_custom_event,
-    to_chat_usage,
-    to_responses_usage,
-)
-from openai_compat_core.errors import (
-    DEFAULT_MAX_BODY_SIZE,
-    DEFAULT_MAX_JSON_DEPTH,
-    BodyTooLargeError,
-    OpenAIHTTPException,
-    OpenAIRoute,
-    callback_errors,
-    callback_failure,
-    error_body,
-    error_response,
-    error_type_for_status,
-    exception_to_response,
-    json_nesting_exceeds,
-    method_not_allowed,
-    model_not_found,
-    route_class_with,
-    validation_exception,
-)
+from openai_compat_core.chunks import ChunkMapper, default_chunk_mapper
+from openai_compat_core.errors import OpenAIHTTPException
 from openai_compat_core.models import ErrorObject, ErrorResponse, ModelObject, ModelsResponse, OpenAIBaseModel
-from openai_compat_core.router import (
-    ERROR_RESPONSES,
-    ModelCatalog,
-    OpenAIAPIRouter,
-    add_models_routes,
-    create_models_router,
-    new_api_router,
-)
-from openai_compat_core.sse import (
-    COMPACT_DONE_FRAME,
-    DONE_FRAME,
-    FrameTemplate,
-    data_frame,
-    dumps,
-    encode_value,
-    event_frame,
-    json_string,
-    replace_unpaired_surrogates,
-    slot,
-    split_frames,
-)
-from openai_compat_core.streaming import DEFAULT_MAX_BUFFERED, SSE_HEADERS, EventStreamResponse, StreamEncoder
-
-__version__ = "2.0.0"
+from openai_compat_core.models_router import create_models_router
+from openai_compat_core.routing import new_api_router
+from openai_compat_core.streaming import EventStreamResponse, StreamEncoder
+from openai_compat_core.version import __version__
 
 __all__ = [
-    "COMPACT_DONE_FRAME",
     "DEFAULT_API_KEYS_ENV",
     "DEFAULT_MAX_BODY_SIZE",
-    "DEFAULT_MAX_BUFFERED",
     "DEFAULT_MAX_JSON_DEPTH",
-    "DONE_FRAME",
-    "ERROR_RESPONSES",
-    "SSE_HEADERS",
     "APIKeyAuth",
-    "BodyTooLargeError",
-    "Callback",
     "ChunkMapper",
     "ErrorObject",
     "ErrorResponse",
     "EventStreamResponse",
-    "FrameTemplate",
     "ListModelsFn",
-    "ModelCatalog",
     "ModelObject",
     "ModelsResponse",
-    "OpenAIAPIRouter",
     "OpenAIBaseModel",
     "OpenAIHTTPException",
-    "OpenAIRoute",
     "PostHook",
     "PreHook",
     "StreamEncoder",
-    "ToolCallFragment",
     "__version__",
-    "add_models_routes",
-    "callable_accepts_kwarg",
-    "callback_errors",
-    "callback_failure",
     "cancel_on_disconnect",
-    "cancel_unless_in_thread",
     "create_models_router",
-    "data_frame",
     "default_chunk_mapper",
-    "dumps",
-    "encode_value",
-    "ensure_async",
-    "error_body",
-    "error_response",
-    "error_type_for_status",
-    "event_frame",
-    "exception_to_response",
-    "extract_finish_reason",
-    "extract_reasoning_text",
-    "extract_tool_call_fragments",
-    "extract_usage",
-    "is_async_callable",
-    "is_custom_event",
-    "json_nesting_exceeds",
-    "json_string",
-    "method_not_allowed",
-    "model_not_found",
     "new_api_router",
-    "replace_unpaired_surrogates",
-    "request_headers",
-    "route_class_with",
-    "run_hook",
-    "slot",
-    "split_frames",
-    "to_chat_usage",
-    "to_responses_usage",
-    "validation_exception",
 ]

@@ -9,14 +9,24 @@ from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 
-ChunkMapper = Callable[[Any], str]
-"""Turns one streamed chunk that is not otherwise recognised into the text to send."""
 
-PreHook = Callable[..., Any]
-"""Called with the parsed request; returns a replacement request (transformer) or `None` (observer)."""
+class PreHook(Protocol):
+    """Called with the parsed request before the callback; sync or async.
 
-PostHook = Callable[..., Any]
-"""Called with the callback's result; returns a replacement result (transformer) or `None` (observer)."""
+    Return a replacement request (a transformer) or `None` to keep it (an observer). Raise an
+    `HTTPException` (or `OpenAIHTTPException`) to refuse the request with that answer.
+    """
+
+    def __call__(self, request: Any, /) -> Any: ...
+
+
+class PostHook(Protocol):
+    """Called with what the callback returned; sync or async.
+
+    Return a replacement result (a transformer) or `None` to keep it (an observer).
+    """
+
+    def __call__(self, result: Any, /) -> Any: ...
 
 
 class ListModelsFn(Protocol):
@@ -178,7 +188,6 @@ def request_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 __all__ = [
     "Callback",
-    "ChunkMapper",
     "ListModelsFn",
     "PostHook",
     "PreHook",

@@ -1,18 +1,29 @@
-"""Duck typing of streamed chunks: what a chunk carries, whatever library produced it.
+"""The chunk model: what a streamed chunk carries, whatever library produced it, in one internal form.
 
-The helpers recognise Haystack's `StreamingChunk` (with `ToolCallDelta` and `ReasoningContent`)
-without importing Haystack, and any other object with the same attribute names.
+`read_chunk` turns any supported chunk into a `Chunk`: a `str`; Haystack's `StreamingChunk` (with
+`ToolCallDelta` and `ReasoningContent`) recognised without importing Haystack, and any other object
+with the same attribute names; a `dict` with the same keys; a custom event (an object with
+`to_event_dict()`). Every API's encoder reads chunks through it.
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
+
+ChunkMapper = Callable[[Any], str]
+"""Turns one streamed chunk that is not otherwise recognised into the text to send."""
 
 
 def default_chunk_mapper(chunk: Any) -> str:
-    """Turn a chunk into text: `str` as is, `.content` of objects that have it, else `str(chunk)`."""
+    """Turn a chunk into text: `str` as is, the `content` of objects (or dicts) that have one, else `str(chunk)`."""
     if isinstance(chunk, str):
         return chunk
+    if isinstance(chunk, dict) and "content" in chunk:
+        content = chunk["content"]
+        if content is None:
+            return ""
+        return content if isinstance(content, str) else str(content)
     if hasattr(chunk, "content"):
         content = chunk.content
         if content is None:
@@ -188,7 +199,85 @@ def to_responses_usage(usage: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def new_call_id() -> str:
+    """A fresh tool call id, `call_` and 24 hex digits, for calls whose producer gave none."""
+    return f"call_{os.urandom(12).hex()}"
+
+
+@dataclass(slots=True)
+class Chunk:
+    """What one streamed chunk carries, in the form every encoder reads.
+
+    `text` is the text to send (`""` for none); `reasoning` the reasoning text, when the chunk is a
+    reasoning chunk; `tool_calls` the tool-call fragments it carries; `usage` the token usage it
+    reports (any key style; see `to_chat_usage` and `to_responses_usage`); `finish_reason` its
+    finish reason; `event` the dict of a custom event (then nothing else is set).
+    """
+
+    text: str = ""
+    reasoning: str | None = None
+    tool_calls: list[ToolCallFragment] = field(default_factory=list)
+    usage: dict[str, Any] | None = None
+    finish_reason: str | None = None
+    event: dict[str, Any] | None = None
+
+
+class _Fields:
+    """A dict chunk read like an object: its keys as attributes (`reasoning_content` also as `reasoning`)."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: dict[Any, Any]) -> None:
+        self.fields = fields
+
+    def __getattr__(self, name: str) -> Any:
+        fields = self.fields
+        if name in fields:
+            return fields[name]
+        if name == "reasoning" and "reasoning_content" in fields:
+            return fields["reasoning_content"]
+        raise AttributeError(name)
+
+
+def _mapped_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return "" if value is None else str(value)
+
+
+def read_chunk(chunk: Any, mapper: ChunkMapper = default_chunk_mapper) -> Chunk:
+    """Read what a chunk carries, in this order of precedence.
+
+    - a custom event (an object with a callable `to_event_dict()`): `event` only;
+    - a reasoning chunk (a truthy `reasoning` with text): `reasoning`;
+    - tool-call fragments (see `extract_tool_call_fragments`): `tool_calls`, and as `text` the
+      chunk's `content` when it is a non-empty string (text that arrives beside tool calls is kept);
+    - anything else: `text` is `mapper(chunk)` (a `str` chunk included; a mapper's non-string result
+      is turned into text, `None` into `""`).
+
+    `usage` and `finish_reason` are read from every chunk but custom events. A `dict` chunk is read
+    by its keys as an object by its attributes (`content`, `reasoning` or `reasoning_content`,
+    `tool_calls`, `usage`, `finish_reason`); the mapper still receives the dict itself.
+    """
+    if is_custom_event(chunk):
+        return Chunk(event=dict(chunk.to_event_dict()))
+    source = _Fields(chunk) if isinstance(chunk, dict) else chunk
+    usage = extract_usage(source)
+    finish_reason = extract_finish_reason(source)
+    reasoning = extract_reasoning_text(source)
+    if reasoning is not None:
+        return Chunk(reasoning=reasoning, usage=usage, finish_reason=finish_reason)
+    fragments = extract_tool_call_fragments(source)
+    if fragments:
+        content = getattr(source, "content", None)
+        text = content if isinstance(content, str) else ""
+        return Chunk(text=text, tool_calls=fragments, usage=usage, finish_reason=finish_reason)
+    return Chunk(text=_mapped_text(mapper(chunk)), usage=usage, finish_reason=finish_reason)
+
+
 __all__ = [
+    "Chunk",
+    "ChunkMapper",
     "ToolCallFragment",
     "default_chunk_mapper",
     "extract_finish_reason",
@@ -196,6 +285,8 @@ __all__ = [
     "extract_tool_call_fragments",
     "extract_usage",
     "is_custom_event",
+    "new_call_id",
+    "read_chunk",
     "to_chat_usage",
     "to_responses_usage",
 ]

@@ -20,8 +20,7 @@ from openai_compat_files.router import (
     create_files_router,
 )
 from openai_compat_files.uploads import FileTooLargeError, UploadError, UploadStream
-
-__version__ = "2.0.0"
+from openai_compat_files.version import __version__
 
 __all__ = [
     "DEFAULT_MAX_FILE_SIZE",

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query, Request, params
 from starlette.exceptions import HTTPException
 from starlette.responses import Response, StreamingResponse
 
+from openai_compat_core.bodies import declared_length
 from openai_compat_core.callbacks import Callback, callable_accepts_kwarg, ensure_async, request_headers
+from openai_compat_core.encoding import json_response
 from openai_compat_core.errors import OpenAIHTTPException, callback_errors, callback_failure
 from openai_compat_core.models import ErrorResponse
-from openai_compat_core.router import ERROR_RESPONSES, new_api_router
-from openai_compat_core.sse import json_response
+from openai_compat_core.routing import ERROR_RESPONSES, new_api_router
 from openai_compat_files._multipart import (
     DATA,
     FORM_OVERHEAD,
@@ -157,13 +158,6 @@ def _unsupported(callback: str) -> OpenAIHTTPException:
     return OpenAIHTTPException(500, f"Unsupported response type from {callback}", type="server_error")
 
 
-def _declared_length(request: Request) -> int | None:
-    try:
-        return int(request.headers["content-length"])
-    except (KeyError, ValueError):
-        return None
-
-
 _NEW_OPTIONAL_FIELDS = ("expires_at", "status_details")
 
 
@@ -233,6 +227,29 @@ def _content_response(result: Any) -> Response:
     raise _unsupported("retrieve_file_content")
 
 
+_FAILURES = {
+    "retrieve": "Retrieving file failed",
+    "delete": "Deleting file failed",
+    "content": "Retrieving file content failed",
+}
+
+
+def _file_id_endpoint(
+    callback: Callable[..., Any], answer: Callable[[Any, str], Response], failure: str, *, expose_errors: bool
+) -> Callable[..., Awaitable[Response]]:
+    """The endpoint of a route about one file: call `callback(file_id)`; `None` or `False` is a 404, else `answer`."""
+    call = Callback(callback, optional=("headers",))
+
+    async def endpoint(request: Request, file_id: str) -> Response:
+        with callback_errors(failure, logger, expose=expose_errors):
+            result = await call(file_id, headers=request_headers(request.headers))
+            if result is None or result is False:
+                raise _file_not_found(file_id)
+            return answer(result, file_id)
+
+    return endpoint
+
+
 class _Uploader:
     """Receives one upload and runs the callback in the style it asked for."""
 
@@ -256,7 +273,7 @@ class _Uploader:
     async def handle(self, request: Request) -> FileObject:
         """Read the multipart body of `request`, call the callback, return the file object it made."""
         boundary = form_boundary(request.headers.get("content-type"))
-        declared = _declared_length(request)
+        declared = declared_length(request.scope["headers"])
         if self.max_body_size is not None and declared is not None and declared > self.max_body_size:
             # Refused before reading anything.
             raise body_too_large(self.max_body_size, declared)
@@ -473,72 +490,69 @@ def create_files_router(
                 page = _file_list(result, limit)
             return json_response(_list_json(page))
 
-    if retrieve_file is not None:
-        retrieve_callback = Callback(retrieve_file, optional=("headers",))
-        retrieve_params: dict[str, Any] = {
-            "response_model": FileObject,
-            "tags": route_tags,
-            "summary": "Retrieve file",
-            "description": "Returns the file object with this id.",
-            "responses": {404: _NOT_FOUND_RESPONSE, 500: ERROR_RESPONSES[500]},
-        }
+    def add_file_routes(
+        method: str,
+        suffix: str,
+        callback: Callable[..., Any] | None,
+        operation: str,
+        answer: Callable[[Any, str], Response],
+        **route_params: Any,
+    ) -> None:
+        if callback is None:
+            return
+        endpoint = _file_id_endpoint(callback, answer, _FAILURES[operation], expose_errors=expose_errors)
+        responses = {**route_params.pop("responses", {}), 404: _NOT_FOUND_RESPONSE, 500: ERROR_RESPONSES[500]}
+        for prefix, alias in (("/v1", ""), ("", "_alias")):
+            router.add_api_route(
+                f"{prefix}/files/{{file_id}}{suffix}",
+                endpoint,
+                methods=[method],
+                tags=route_tags,
+                operation_id=f"openai_files_{operation}{alias}",
+                responses=responses,
+                **route_params,
+            )
 
-        @router.get("/v1/files/{file_id}", **retrieve_params, operation_id="openai_files_retrieve")
-        @router.get("/files/{file_id}", **retrieve_params, operation_id="openai_files_retrieve_alias")
-        async def get_file(request: Request, file_id: str) -> Response:
-            with callback_errors("Retrieving file failed", logger, expose=expose_errors):
-                result = await retrieve_callback(file_id, headers=request_headers(request.headers))
-            if result is None:
-                raise _file_not_found(file_id)
-            file = _file_object(result, "retrieve_file", "Retrieving file failed", expose=expose_errors)
-            return json_response(_file_json(file))
+    def file_json(result: Any, file_id: str) -> Response:
+        file = _file_object(result, "retrieve_file", _FAILURES["retrieve"], expose=expose_errors)
+        return json_response(_file_json(file))
 
-    if delete_file is not None:
-        delete_callback = Callback(delete_file, optional=("headers",))
-        delete_params: dict[str, Any] = {
-            "response_model": FileDeleted,
-            "tags": route_tags,
-            "summary": "Delete file",
-            "description": "Deletes the file with this id.",
-            "responses": {404: _NOT_FOUND_RESPONSE, 500: ERROR_RESPONSES[500]},
-        }
-
-        @router.delete("/v1/files/{file_id}", **delete_params, operation_id="openai_files_delete")
-        @router.delete("/files/{file_id}", **delete_params, operation_id="openai_files_delete_alias")
-        async def remove_file(request: Request, file_id: str) -> Response:
-            with callback_errors("Deleting file failed", logger, expose=expose_errors):
-                result = await delete_callback(file_id, headers=request_headers(request.headers))
-                if result is None or result is False:
-                    raise _file_not_found(file_id)
-                deleted = _deleted(result, file_id)
-            return json_response(deleted)
-
-    if retrieve_file_content is not None:
-        content_callback = Callback(retrieve_file_content, optional=("headers",))
-        content_params: dict[str, Any] = {
-            "tags": route_tags,
-            "summary": "Retrieve file content",
-            "description": "Returns the content of the file with this id.",
-            "response_class": StreamingResponse,
-            "responses": {
-                200: {
-                    "description": "The file's bytes.",
-                    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-                },
-                404: _NOT_FOUND_RESPONSE,
-                500: ERROR_RESPONSES[500],
-            },
-        }
-
-        @router.get("/v1/files/{file_id}/content", **content_params, operation_id="openai_files_content")
-        @router.get("/files/{file_id}/content", **content_params, operation_id="openai_files_content_alias")
-        async def get_file_content(request: Request, file_id: str) -> Response:
-            with callback_errors("Retrieving file content failed", logger, expose=expose_errors):
-                result = await content_callback(file_id, headers=request_headers(request.headers))
-                if result is None:
-                    raise _file_not_found(file_id)
-                return _content_response(result)
-
+    add_file_routes(
+        "GET",
+        "",
+        retrieve_file,
+        "retrieve",
+        file_json,
+        response_model=FileObject,
+        summary="Retrieve file",
+        description="Returns the file object with this id.",
+    )
+    add_file_routes(
+        "DELETE",
+        "",
+        delete_file,
+        "delete",
+        lambda result, file_id: json_response(_deleted(result, file_id)),
+        response_model=FileDeleted,
+        summary="Delete file",
+        description="Deletes the file with this id.",
+    )
+    add_file_routes(
+        "GET",
+        "/content",
+        retrieve_file_content,
+        "content",
+        lambda result, file_id: _content_response(result),
+        summary="Retrieve file content",
+        description="Returns the content of the file with this id.",
+        response_class=StreamingResponse,
+        responses={
+            200: {
+                "description": "The file's bytes.",
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        },
+    )
     return router
 
 

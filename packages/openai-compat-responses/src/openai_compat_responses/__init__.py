@@ -5,19 +5,8 @@ yours; the event stream follows OpenAI's wire contract so strict clients (the `o
 OpenAI Agents SDK, Codex) accept it.
 """
 
-from openai_compat_responses.models import (
-    InputItem,
-    OutputItem,
-    Response,
-    ResponseFunctionCall,
-    ResponseOutputMessage,
-    ResponseOutputText,
-    ResponseRequest,
-)
-from openai_compat_responses.router import ResponseResult, RunResponseFn, create_responses_router
-from openai_compat_responses.streaming import (
-    ResponseStreamEncoder,
-    create_async_responses_streaming_response,
+from openai_compat_responses.encoder import ResponseStreamEncoder
+from openai_compat_responses.events import (
     create_function_call_arguments_delta_event,
     create_function_call_arguments_done_event,
     create_output_item_added_event,
@@ -27,12 +16,30 @@ from openai_compat_responses.streaming import (
     create_response_completed_event,
     create_response_created_event,
     create_response_in_progress_event,
-    create_responses_streaming_response,
     format_named_sse_event,
     response_from_text,
 )
-
-__version__ = "2.0.0"
+from openai_compat_responses.models import (
+    InputItem,
+    OutputItem,
+    Response,
+    ResponseFunctionCall,
+    ResponseOutputMessage,
+    ResponseOutputText,
+    ResponseRequest,
+)
+from openai_compat_responses.router import (
+    ResponseResult,
+    RunResponse,
+    RunResponseFn,
+    RunResponseWithHeaders,
+    create_responses_router,
+)
+from openai_compat_responses.streaming import (
+    create_async_responses_streaming_response,
+    create_responses_streaming_response,
+)
+from openai_compat_responses.version import __version__
 
 __all__ = [
     "InputItem",
@@ -44,7 +51,9 @@ __all__ = [
     "ResponseRequest",
     "ResponseResult",
     "ResponseStreamEncoder",
+    "RunResponse",
     "RunResponseFn",
+    "RunResponseWithHeaders",
     "__version__",
     "create_async_responses_streaming_response",
     "create_function_call_arguments_delta_event",

@@ -8,44 +8,21 @@ from typing import Any
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from openai_compat_core.chunks import to_responses_usage
-from openai_compat_core.sse import dumps, replace_unpaired_surrogates
+from openai_compat_core.encoding import dumps, replace_unpaired_surrogates
 from openai_compat_responses.models import Response
 
-# Every key of a Response, in the order they are written, with what OpenAI answers when a request
-# leaves the setting out. Mutable defaults are copied per response (see `_default`).
-_DEFAULTS: dict[str, Any] = {
-    "id": None,
-    "object": "response",
-    "created_at": None,
-    "status": "completed",
-    "model": None,
-    "output": None,
-    "usage": None,
-    "error": None,
-    "incomplete_details": None,
-    "completed_at": None,
-    "instructions": None,
-    "previous_response_id": None,
-    "tools": [],
-    "tool_choice": "auto",
-    "parallel_tool_calls": True,
-    "temperature": 1.0,
-    "top_p": 1.0,
-    "presence_penalty": 0.0,
-    "frequency_penalty": 0.0,
-    "top_logprobs": 0,
-    "max_output_tokens": None,
-    "max_tool_calls": None,
-    "truncation": "disabled",
-    "text": {"format": {"type": "text"}},
-    "reasoning": None,
-    "store": False,
-    "background": False,
-    "service_tier": "default",
-    "metadata": {},
-    "safety_identifier": None,
-    "prompt_cache_key": None,
-}
+
+def _model_defaults() -> dict[str, Any]:
+    """Every field of `Response`, in order, with its default (`None` for the fields a response must set)."""
+    return {
+        name: None if field.is_required() else field.get_default(call_default_factory=True)
+        for name, field in Response.model_fields.items()
+    }
+
+
+# What OpenAI answers for each setting a request leaves out: the `Response` model's defaults, the one
+# place they are written. Mutable defaults are copied per response (see `_default`).
+_DEFAULTS: dict[str, Any] = _model_defaults()
 
 RESPONSE_KEYS: tuple[str, ...] = tuple(_DEFAULTS)
 """Every key a Response object carries (strict clients require them all, `null` where allowed)."""
@@ -54,30 +31,8 @@ _MUTABLE_KEYS = tuple(key for key, value in _DEFAULTS.items() if isinstance(valu
 
 _IMMUTABLE_DEFAULTS = {key: None if key in _MUTABLE_KEYS else value for key, value in _DEFAULTS.items()}
 
-# The request settings a Response repeats, when the request set them.
-_ECHOED = (
-    "instructions",
-    "previous_response_id",
-    "tools",
-    "tool_choice",
-    "parallel_tool_calls",
-    "temperature",
-    "top_p",
-    "presence_penalty",
-    "frequency_penalty",
-    "top_logprobs",
-    "max_output_tokens",
-    "max_tool_calls",
-    "truncation",
-    "text",
-    "reasoning",
-    "store",
-    "background",
-    "service_tier",
-    "metadata",
-    "safety_identifier",
-    "prompt_cache_key",
-)
+# The request settings a Response repeats, when the request set them: every field after `completed_at`.
+_ECHOED = RESPONSE_KEYS[RESPONSE_KEYS.index("completed_at") + 1 :]
 
 # The keys after `completed_at` with their defaults, as the end of a JSON object: `,"instructions":null,...}`.
 _DEFAULT_SETTINGS_JSON = b"," + dumps({key: _DEFAULTS[key] for key in _ECHOED})[1:]
@@ -124,6 +79,8 @@ def request_settings(request: Mapping[str, Any] | None) -> dict[str, Any]:
             value = {"format": {"type": "text"}, **value}
         elif key == "reasoning" and isinstance(value, Mapping):
             value = {"effort": None, "summary": None, **value}
+        elif key == "tools" and isinstance(value, list):
+            value = [complete_tool(tool) for tool in value]
         settings[key] = value
     try:
         jsonable: dict[str, Any] = to_jsonable_python(settings, fallback=str)
@@ -228,15 +185,64 @@ def normalise_usage(usage: Any) -> Any:
     return result
 
 
+def complete_tool(tool: Any) -> Any:
+    """A function tool with the five keys the Open Responses schema requires (absent ones `null`); others as given."""
+    if not isinstance(tool, Mapping) or tool.get("type") != "function":
+        return tool
+    return {"type": "function", "name": None, "description": None, "parameters": None, "strict": None, **tool}
+
+
+def complete_item(item: Any) -> Any:
+    """An output item with the fields the wire requires that its author left out.
+
+    Messages get `id`, `status` (`completed`) and `role` (`assistant`), and their `output_text` parts
+    `annotations: []` and `logprobs: []`; function calls get `id`, `call_id`, `arguments` (`""`) and
+    `status`; reasoning items `id` and `summary: []`. What the author set is kept as it is.
+    """
+    if not isinstance(item, Mapping):
+        return item
+    data = dict(item)
+    kind = data.get("type")
+    if kind == "message":
+        data.setdefault("id", new_id("msg"))
+        data.setdefault("status", "completed")
+        data.setdefault("role", "assistant")
+        content = data.get("content")
+        if isinstance(content, list):
+            data["content"] = [_complete_part(part) for part in content]
+    elif kind == "function_call":
+        data.setdefault("id", new_id("fc"))
+        data.setdefault("call_id", new_id("call"))
+        data.setdefault("arguments", "")
+        data.setdefault("status", "completed")
+    elif kind == "reasoning":
+        data.setdefault("id", new_id("rs"))
+        data.setdefault("summary", [])
+    return data
+
+
+def _complete_part(part: Any) -> Any:
+    if not isinstance(part, Mapping) or part.get("type") != "output_text":
+        return part
+    data = dict(part)
+    data.setdefault("annotations", [])
+    data.setdefault("logprobs", [])
+    return data
+
+
 def normalise_response(response: Response, settings: Mapping[str, Any]) -> dict[str, Any]:
     """Return a callback's `Response` as a dict with every key, filling what its author did not set.
 
-    Fields the author set explicitly are kept; the others take the request's settings. A completed
-    response gets `completed_at` if it has none, and usage is expressed in Responses terms.
+    Fields the author set explicitly (its `id` included) are kept as they are; the others take the
+    request's settings. Output items get the fields the wire requires (see `complete_item`), a
+    completed response gets `completed_at` if it has none, and usage is expressed in Responses terms.
     """
     data: dict[str, Any] = response.model_dump(mode="json")
     explicit = response.model_fields_set
     data.update({key: value for key, value in settings.items() if key not in explicit})
+    data["output"] = [complete_item(item) for item in data.get("output") or []]
+    if isinstance(data.get("tools"), list):
+        data["tools"] = [complete_tool(tool) for tool in data["tools"]]
     if data.get("status") == "completed" and data.get("completed_at") is None:
         data["completed_at"] = now()
     if data.get("usage") is not None:
@@ -247,6 +253,8 @@ def normalise_response(response: Response, settings: Mapping[str, Any]) -> dict[
 __all__ = [
     "RESPONSE_KEYS",
     "build_response",
+    "complete_item",
+    "complete_tool",
     "encode_text_response",
     "message_item",
     "new_id",

@@ -3,37 +3,24 @@
 # No `from __future__ import annotations` here: FastAPI must resolve the endpoint's annotations.
 
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Generator, Sequence
 from typing import Any, Protocol
 
-from fastapi import APIRouter, Request, params
+from fastapi import APIRouter, params
 from starlette.responses import Response as StarletteResponse
 
-from openai_compat_core.callbacks import (
-    Callback,
-    ChunkMapper,
-    PostHook,
-    PreHook,
-    ensure_async,
-    request_headers,
-    run_hook,
-)
-from openai_compat_core.cancellation import cancel_on_disconnect
-from openai_compat_core.chunks import default_chunk_mapper
-from openai_compat_core.errors import DEFAULT_MAX_BODY_SIZE, OpenAIHTTPException, callback_errors
+from openai_compat_core.bodies import DEFAULT_MAX_BODY_SIZE, request_body_openapi
+from openai_compat_core.callbacks import ListModelsFn, PostHook, PreHook
+from openai_compat_core.chunks import ChunkMapper, default_chunk_mapper
+from openai_compat_core.encoding import json_response
+from openai_compat_core.errors import OpenAIHTTPException
 from openai_compat_core.models import ErrorResponse
-from openai_compat_core.router import ERROR_RESPONSES, ModelCatalog, add_models_routes, new_api_router
-from openai_compat_core.sse import json_response
-from openai_compat_core.streaming import EventStreamResponse, run_to_end
-from openai_compat_responses._objects import (
-    encode_text_response,
-    new_id,
-    normalise_response,
-    now,
-    request_settings,
-)
+from openai_compat_core.models_router import ModelCatalog, add_models_routes
+from openai_compat_core.pipeline import Pipeline
+from openai_compat_core.routing import ERROR_RESPONSES, new_api_router
+from openai_compat_responses._objects import encode_text_response, new_id, normalise_response, now, request_settings
+from openai_compat_responses.encoder import ResponseStreamEncoder
 from openai_compat_responses.models import InputItem, Response, ResponseRequest
-from openai_compat_responses.streaming import FAILURE_PREFIX, ResponseStreamEncoder
 
 logger = logging.getLogger("fastapi_openai_compat.responses")
 
@@ -41,8 +28,8 @@ ResponseResult = str | Response | Generator[Any, None, None] | AsyncGenerator[An
 """What `run_response` may return: text, a full `Response`, or a (sync or async) generator of chunks."""
 
 
-class RunResponseFn(Protocol):
-    """Your callback: `run_response(model, input_items, body)`, sync or async, returning a `ResponseResult`.
+class RunResponse(Protocol):
+    """`run_response(model, input_items, body)`, sync or async, returning a `ResponseResult`.
 
     - `model`: the request's model name;
     - `input_items`: the input as a list of items (a string input becomes one user message item,
@@ -50,13 +37,24 @@ class RunResponseFn(Protocol):
     - `body`: the whole request as a dict, fields this library does not know included
       (`previous_response_id`, `store`, `tools`, ...).
 
-    A callback that also declares a `headers` parameter (or `**kwargs`) is called with
-    `headers=` the request headers as a `dict[str, str]` with lower-cased names. Sync callbacks
-    run in the thread pool.
+    Sync callbacks run in the thread pool.
     """
 
-    def __call__(self, model: str, input_items: list[InputItem], body: dict[str, Any], /) -> Any: ...
+    def __call__(
+        self, model: str, input_items: list[InputItem], body: dict[str, Any], /
+    ) -> ResponseResult | Awaitable[ResponseResult]: ...
 
+
+class RunResponseWithHeaders(Protocol):
+    """`run_response(model, input_items, body, headers=...)`: also receives the request headers (lower-cased names)."""
+
+    def __call__(
+        self, model: str, input_items: list[InputItem], body: dict[str, Any], /, *, headers: dict[str, str]
+    ) -> ResponseResult | Awaitable[ResponseResult]: ...
+
+
+RunResponseFn = RunResponse | RunResponseWithHeaders
+"""The type of `run_response`: the three-argument form, or one that also takes `headers` (or `**kwargs`)."""
 
 # One server-sent event of a stream (how OpenAPI before 3.2 documents event streams).
 _STREAM_EVENT: dict[str, Any] = {
@@ -70,7 +68,8 @@ _STREAM_EVENT: dict[str, Any] = {
 }
 
 
-def _input_items(value: str | list[InputItem] | None) -> list[InputItem]:
+def input_items(value: str | list[InputItem] | None) -> list[InputItem]:
+    """The request's `input` as a list of items: text is one user message, no input no item."""
     if value is None:
         return []
     if isinstance(value, str):
@@ -78,39 +77,55 @@ def _input_items(value: str | list[InputItem] | None) -> list[InputItem]:
     return value
 
 
-async def _collect(
-    source: Iterator[Any] | AsyncIterator[Any],
-    encoder: ResponseStreamEncoder,
-    http_request: Request,
-    *,
-    expose_errors: bool = True,
-) -> dict[str, Any]:
-    """Run a generator to its end for a non-streaming request and return the response it builds.
+class ResponsesPipeline(Pipeline[ResponseRequest]):
+    """The Responses part of core's request pipeline: arguments, whole answers, the encoder."""
 
-    If the client disconnects meanwhile, an async generator is cancelled and a sync one is closed
-    after its current chunk (`ClientDisconnect` is raised).
-    """
-    with callback_errors(FAILURE_PREFIX, logger, expose=expose_errors):
-        await run_to_end(source, encoder, http_request, keep=False)
-    if encoder.final_response is None:
-        raise OpenAIHTTPException(500, "The callback's stream ended without a response object.", type="server_error")
-    return encoder.final_response
+    request_model = ResponseRequest
 
+    def __init__(self, *, chunk_mapper: ChunkMapper, **options: Any) -> None:
+        super().__init__(**options)
+        self.chunk_mapper = chunk_mapper
 
-def _unsupported(result: Any) -> OpenAIHTTPException:
-    return OpenAIHTTPException(
-        500,
-        f"Unsupported response type from run_response: {type(result).__name__}",
-        type="server_error",
-        headers={"x-should-retry": "false"},
-        detail="Unsupported response type from run_response",
-    )
+    def arguments(self, request: ResponseRequest, body: dict[str, Any]) -> tuple[Any, ...]:
+        return (request.model, input_items(request.input), body)
+
+    def is_answer(self, result: Any) -> bool:
+        return isinstance(result, (str, Response))
+
+    def answer_json(self, result: Any, request: ResponseRequest, body: dict[str, Any]) -> StarletteResponse:
+        settings = request_settings(body)
+        if isinstance(result, Response):
+            return json_response(normalise_response(result, settings))
+        return json_response(encode_text_response(new_id("resp"), request.model, now(), settings, result))
+
+    def encoder(self, request: ResponseRequest, body: dict[str, Any], result: Any) -> ResponseStreamEncoder:
+        # A whole `Response` streamed keeps its own id from the first event to the last.
+        resp_id = result.id if isinstance(result, Response) else new_id("resp")
+        return ResponseStreamEncoder(
+            resp_id, request.model, chunk_mapper=self.chunk_mapper, request=body, expose_errors=self.expose_errors
+        )
+
+    def collected(self, encoder: Any) -> Any:
+        if encoder.final_response is None:
+            raise OpenAIHTTPException(
+                500, "The callback's stream ended without a response object.", type="server_error"
+            )
+        return encoder.final_response
+
+    def unsupported(self, result: Any) -> OpenAIHTTPException:
+        return OpenAIHTTPException(
+            500,
+            f"Unsupported response type from run_response: {type(result).__name__}",
+            type="server_error",
+            headers={"x-should-retry": "false"},
+            detail="Unsupported response type from run_response",
+        )
 
 
 def create_responses_router(
     *,
-    list_models: Callable[..., Any],
-    run_response: Callable[..., Any],
+    list_models: ListModelsFn,
+    run_response: RunResponseFn,
     pre_hook: PreHook | None = None,
     post_hook: PostHook | None = None,
     chunk_mapper: ChunkMapper = default_chunk_mapper,
@@ -127,11 +142,12 @@ def create_responses_router(
     Routes: `POST /v1/responses` and `POST /responses`; with `include_models_endpoints=True` also
     the models endpoints (`GET /v1/models`, `GET /v1/models/{model}` and their aliases).
 
-    What `run_response` returns decides the answer. With `"stream": true` in the request the answer is
-    an event stream, otherwise one JSON response object:
+    With `"stream": true` in the request the answer is an event stream, otherwise one JSON response
+    object, whatever `run_response` returns:
 
     - `str`: one assistant message;
-    - `Response`: sent with the request's settings filling the fields you left unset;
+    - `Response`: sent as you made it (its `id` included), the request's settings filling the
+      fields you left unset and the output items completed with what the wire requires;
     - a sync or async generator: its chunks become the output (text, reasoning, function calls,
       custom events; see `ResponseStreamEncoder`); without `stream` the router collects them.
 
@@ -140,10 +156,11 @@ def create_responses_router(
 
     Args:
         list_models: returns the names of the models you serve; sync or async.
-        run_response: your callback, `(model, input_items, body)` (see `RunResponseFn`); sync or async.
+        run_response: your callback, `(model, input_items, body)` (see `RunResponse`); sync or async.
+            Declare a `headers` parameter (or `**kwargs`) to also get the request headers.
         pre_hook: called with the `ResponseRequest`; returns a replacement or `None` to keep it.
         post_hook: called with the callback's result; returns a replacement or `None` to keep it.
-        chunk_mapper: turns streamed chunks that are neither `str` nor carry `str` `.content` into text.
+        chunk_mapper: turns streamed chunks into text (the default: `str` as is, `.content`, else `str()`).
         owned_by: `owned_by` of the model objects (with `include_models_endpoints`).
         tags: OpenAPI tags (default `["openai"]`).
         include_models_endpoints: also serve the models endpoints. Off by default so that this router
@@ -166,15 +183,18 @@ def create_responses_router(
     Returns:
         An `APIRouter` to include in your app.
     """
-    catalog = ModelCatalog(list_models, owned_by=owned_by, expose_errors=expose_errors)
-    run = Callback(run_response, optional=("headers",))
-    wants_headers = run.accepts("headers")
-    pre = ensure_async(pre_hook) if pre_hook is not None else None
-    post = ensure_async(post_hook) if post_hook is not None else None
+    pipeline = ResponsesPipeline(
+        callback=run_response,
+        pre_hook=pre_hook,
+        post_hook=post_hook,
+        catalog=ModelCatalog(list_models, owned_by=owned_by, expose_errors=expose_errors) if validate_model else None,
+        logger=logger,
+        expose_errors=expose_errors,
+        max_body_size=max_body_size,
+        chunk_mapper=chunk_mapper,
+    )
     route_tags: list[Any] = list(tags or ["openai"])
-
     router = new_api_router(dependencies=dependencies, max_body_size=max_body_size)
-
     responses: dict[int | str, dict[str, Any]] = {
         200: {
             "description": "The response object, or with `stream: true` its events (`text/event-stream`).",
@@ -185,6 +205,7 @@ def create_responses_router(
     if validate_model:
         responses[404] = {"model": ErrorResponse, "description": "Unknown model."}
     route_params: dict[str, Any] = {
+        "methods": ["POST"],
         "response_model": Response,
         "tags": route_tags,
         "summary": "Create response",
@@ -193,53 +214,11 @@ def create_responses_router(
             "Supports non-streaming and named SSE streaming event formats."
         ),
         "responses": responses,
+        "openapi_extra": request_body_openapi(ResponseRequest),
     }
-
-    async def answer(
-        result: Any, request: ResponseRequest, body: dict[str, Any], http_request: Request
-    ) -> StarletteResponse:
-        resp_id = new_id("resp")
-        stream = bool(getattr(request, "stream", False))
-        source: Iterator[Any] | AsyncIterator[Any]
-        if isinstance(result, (Response, str)):
-            if not stream:
-                settings = request_settings(body)
-                if isinstance(result, Response):
-                    return json_response(normalise_response(result, settings))
-                body_json = encode_text_response(resp_id, request.model, now(), settings, result)
-                return json_response(body_json)
-            source = iter([result])
-        elif isinstance(result, (Iterator, AsyncIterator)):
-            source = result
-        else:
-            raise _unsupported(result)
-        encoder = ResponseStreamEncoder(
-            resp_id, request.model, chunk_mapper=chunk_mapper, request=body, expose_errors=expose_errors
-        )
-        if stream:
-            return EventStreamResponse(source, encoder, log=logger)
-        return json_response(await _collect(source, encoder, http_request, expose_errors=expose_errors))
-
     # `/v1` first: FastAPI tries a request on every route before the one that matches.
-    @router.post("/responses", **route_params, operation_id="openai_responses_alias")
-    @router.post("/v1/responses", **route_params, operation_id="openai_responses")
-    async def create_response(response_req: ResponseRequest, http_request: Request) -> StarletteResponse:
-        request = response_req
-        if pre is not None:
-            with callback_errors(FAILURE_PREFIX, logger, expose=expose_errors):
-                request = await run_hook(pre, response_req)
-        if validate_model:
-            await catalog.require(request.model)
-        body = request.model_dump()
-        extra = {"headers": request_headers(http_request.headers)} if wants_headers else {}
-        with callback_errors(FAILURE_PREFIX, logger, expose=expose_errors):
-            # Nobody waits for the answer of a client that left: stop (async) or drop (sync) the work.
-            result = await cancel_on_disconnect(
-                http_request, run(request.model, _input_items(request.input), body, **extra)
-            )
-            result = await run_hook(post, result)
-        return await answer(result, request, body, http_request)
-
+    for path, operation_id in (("/v1/responses", "openai_responses"), ("/responses", "openai_responses_alias")):
+        router.add_api_route(path, pipeline.endpoint, operation_id=operation_id, **route_params)
     if include_models_endpoints:
         # Added to this router itself (they take its dependencies), after the route most requests take.
         add_models_routes(
@@ -253,4 +232,12 @@ def create_responses_router(
     return router
 
 
-__all__ = ["ResponseResult", "RunResponseFn", "create_responses_router"]
+__all__ = [
+    "ResponseResult",
+    "ResponsesPipeline",
+    "RunResponse",
+    "RunResponseFn",
+    "RunResponseWithHeaders",
+    "create_responses_router",
+    "input_items",
+]

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openai_compat_responses._objects import RESPONSE_KEYS
-from openai_compat_responses.streaming import TERMINAL_EVENTS
+from openai_compat_responses.encoder import TERMINAL_EVENTS
 
 LIFECYCLE_EVENTS = frozenset(
     {"response.created", "response.in_progress", "response.queued", *TERMINAL_EVENTS},

@@ -1,7 +1,6 @@
 """1.x path `fastapi_openai_compat.responses.streaming`."""
 
-from openai_compat_responses.streaming import (
-    create_async_responses_streaming_response,
+from openai_compat_responses.events import (
     create_function_call_arguments_delta_event,
     create_function_call_arguments_done_event,
     create_output_item_added_event,
@@ -15,9 +14,12 @@ from openai_compat_responses.streaming import (
     create_response_completed_event,
     create_response_created_event,
     create_response_in_progress_event,
-    create_responses_streaming_response,
     format_named_sse_event,
     response_from_text,
+)
+from openai_compat_responses.streaming import (
+    create_async_responses_streaming_response,
+    create_responses_streaming_response,
 )
 
 __all__ = [

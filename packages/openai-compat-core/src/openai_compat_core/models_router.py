@@ -1,35 +1,19 @@
-"""The models router (`/v1/models`), the model catalogue behind it, and the router base every API uses."""
+"""The models router (`/v1/models`, `/v1/models/{model}`) and the model catalogue behind it."""
 
 import logging
-import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, params
-from starlette._utils import get_route_path
 from starlette.convertors import PathConvertor, register_url_convertor
-from starlette.routing import BaseRoute, Match, Route, WebSocketRoute
-from starlette.types import Scope
 
-from openai_compat_core.callbacks import ensure_async
-from openai_compat_core.errors import (
-    DEFAULT_MAX_BODY_SIZE,
-    callback_errors,
-    model_not_found,
-    route_class_with,
-)
+from openai_compat_core.callbacks import ListModelsFn, ensure_async
+from openai_compat_core.errors import callback_errors, model_not_found
 from openai_compat_core.models import ErrorResponse, ModelObject, ModelsResponse
+from openai_compat_core.routing import ERROR_RESPONSES, new_api_router
 
 logger = logging.getLogger("openai_compat_core.models")
-
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorResponse, "description": "Invalid request."},
-    401: {"model": ErrorResponse, "description": "Missing or wrong API key (when an auth dependency is set)."},
-    413: {"model": ErrorResponse, "description": "Request body too large."},
-    500: {"model": ErrorResponse, "description": "The callback failed."},
-}
-"""OpenAPI documentation of the error answers our routes share."""
 
 
 class _ModelIdConvertor(PathConvertor):
@@ -42,81 +26,6 @@ class _ModelIdConvertor(PathConvertor):
 register_url_convertor("openai_model_id", _ModelIdConvertor())
 
 
-_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
-
-
-def _suffix_filter(routes: Sequence[BaseRoute]) -> "re.Pattern[str] | None":
-    """One pattern found at the end of every path one of `routes` can match, wherever they are included.
-
-    A router included under a prefix serves `prefix + path`, whose end the route's own pattern
-    matches (Starlette anchors it with `$`). None when some route is not a plain path route (a
-    mount, a host, a nested router) or the patterns cannot be combined: then nothing is filtered.
-    """
-    patterns = []
-    for route in routes:
-        regex = getattr(route, "path_regex", None)
-        if not isinstance(route, (Route, WebSocketRoute)) or not isinstance(regex, re.Pattern):
-            return None
-        pattern = regex.pattern
-        if not (pattern.startswith("^") and pattern.endswith("$")):
-            return None
-        # Parameter names repeat between routes; the filter only needs to find a match, not name it.
-        patterns.append(f"(?:{_NAMED_GROUP.sub('(?:', pattern[1:])})")
-    if not patterns:
-        return None
-    try:
-        return re.compile("|".join(patterns))
-    except re.error:
-        return None
-
-
-class OpenAIAPIRouter(APIRouter):
-    """An `APIRouter` that turns away a request none of its routes can serve with one pattern search.
-
-    FastAPI (0.137 and later) keeps an included router as a unit and asks it, for every request the
-    routers included before it did not take, whether one of its routes matches, trying them one by
-    one: in an app serving chat and Responses, each Responses request first visits every chat route.
-    This router first looks for any of its paths at the end of the request's path (the routes'
-    own patterns, combined once and again whenever the routes change); when none is there, no
-    route of it can match, and it answers so at once. Otherwise FastAPI matches as always. With
-    FastAPI versions that copy an included router's routes into the app, nothing changes.
-    """
-
-    _path_filter: "tuple[tuple[BaseRoute, ...], re.Pattern[str] | None]" = ((), None)
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        """FastAPI's answer, or at once `Match.NONE` when no path of this router ends the request's path."""
-        if scope["type"] == "http":
-            routes = tuple(self.routes)
-            known, path_filter = self._path_filter
-            if known != routes:
-                path_filter = _suffix_filter(routes)
-                self._path_filter = (routes, path_filter)
-            if path_filter is not None and path_filter.search(get_route_path(scope)) is None:
-                return Match.NONE, {}
-        parent: Any = super()
-        result: tuple[Match, Scope] = parent.matches(scope)
-        return result
-
-
-def new_api_router(
-    *,
-    dependencies: Sequence[params.Depends] | None = None,
-    max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
-) -> APIRouter:
-    """Create an `APIRouter` whose routes answer errors with OpenAI's envelope.
-
-    The router is an `OpenAIAPIRouter`: a request for a path it does not serve costs it one pattern search.
-
-    Args:
-        dependencies: FastAPI dependencies applied to every route (for example `Depends(APIKeyAuth())`).
-        max_body_size: request body limit in bytes (`None` for no limit); larger bodies get 413.
-    """
-    return OpenAIAPIRouter(
-        route_class=route_class_with(max_body_size=max_body_size), dependencies=list(dependencies or [])
-    )
-
-
 class ModelCatalog:
     """The models a `list_models` callback serves, as names, as model objects, or as a check.
 
@@ -125,9 +34,7 @@ class ModelCatalog:
     `Listing models failed.`, without the exception's text).
     """
 
-    def __init__(
-        self, list_models: Callable[..., Any], *, owned_by: str = "custom", expose_errors: bool = True
-    ) -> None:
+    def __init__(self, list_models: ListModelsFn, *, owned_by: str = "custom", expose_errors: bool = True) -> None:
         self._list_models = ensure_async(list_models)
         self.owned_by = owned_by
         self.expose_errors = expose_errors
@@ -160,7 +67,7 @@ def _operation_id(prefix: str, suffix: str) -> str:
 
 def create_models_router(
     *,
-    list_models: Callable[..., Any],
+    list_models: ListModelsFn,
     owned_by: str = "custom",
     tags: list[str] | None = None,
     operation_id_prefix: str = "openai",
@@ -199,7 +106,7 @@ def create_models_router(
 def add_models_routes(
     router: APIRouter,
     *,
-    list_models: Callable[..., Any],
+    list_models: ListModelsFn,
     owned_by: str = "custom",
     tags: list[str] | None = None,
     operation_id_prefix: str = "openai",
@@ -251,11 +158,4 @@ def add_models_routes(
         return catalog.model_object(model, int(time.time()))
 
 
-__all__ = [
-    "ERROR_RESPONSES",
-    "ModelCatalog",
-    "OpenAIAPIRouter",
-    "add_models_routes",
-    "create_models_router",
-    "new_api_router",
-]
+__all__ = ["ModelCatalog", "add_models_routes", "create_models_router"]

@@ -1,0 +1,170 @@
+"""The request pipeline every API router runs: body, pre-hook, callback, post-hook, then a JSON answer or a stream.
+
+An API package subclasses `Pipeline` with what is its own (the request model, the callback's
+arguments, its encoder, how a whole answer is written) and registers `Pipeline.endpoint` as its
+route. Everything else happens here, once, the same for every API:
+
+1. the body is read and validated through public API (`read_json_body`): 400 / 413 envelopes;
+2. the pre-hook may replace the request; with `validate_model` the model must be one `list_models` names;
+3. the callback runs (sync ones in the thread pool), cancelled (async) or dropped (sync) if the
+   client disconnects first; it gets the request headers only if it declares `headers`;
+4. the post-hook may replace the result;
+5. the result is answered as the request's `stream` flag asks, whatever its shape: a whole answer
+   (text or the API's object) as JSON or as a one-chunk stream; a generator streamed, or run to
+   its end and answered as JSON from the encoder's state;
+6. a failure before the answer starts is an error envelope (`<failure prefix>: <message>`, 500);
+   after a stream started, the encoder's error frames (see `errors.stream_error`).
+"""
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
+
+from openai_compat_core.bodies import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_JSON_DEPTH, read_json_body
+from openai_compat_core.callbacks import Callback, PostHook, PreHook, ensure_async, request_headers, run_hook
+from openai_compat_core.cancellation import cancel_on_disconnect
+from openai_compat_core.encoding import json_response
+from openai_compat_core.errors import OpenAIHTTPException, callback_errors
+from openai_compat_core.models_router import ModelCatalog
+from openai_compat_core.streaming import EventStreamResponse, StreamEncoder, run_to_end
+
+RequestT = TypeVar("RequestT", bound=BaseModel)
+
+FAILURE_PREFIX = "Pipeline execution failed"
+"""How a failing hook or callback is reported: `Pipeline execution failed: <message>` (the 1.x text)."""
+
+
+async def _one(chunk: Any) -> AsyncIterator[Any]:
+    """A whole answer as a one-chunk stream (async: no producer thread for a single chunk)."""
+    yield chunk
+
+
+class Pipeline(Generic[RequestT]):
+    """One API's request pipeline (see the module docstring); subclass it and override the API's parts.
+
+    Args:
+        callback: the user's callback (sync or async); it may declare `headers` to receive the request headers.
+        pre_hook: called with the parsed request; returns a replacement or `None`.
+        post_hook: called with the callback's result; returns a replacement or `None`.
+        catalog: with `validate_model`, the `ModelCatalog` the request's model must be in (checked after `pre_hook`).
+        logger: where tracebacks of failures go.
+        expose_errors: put a failing callback's message in the answer (`Pipeline execution failed: <message>`).
+        max_body_size: largest accepted body in bytes (`None`: no limit).
+        max_json_depth: deepest accepted nesting of the JSON body (`None`: no limit of ours).
+    """
+
+    request_model: ClassVar[type[BaseModel]]
+    failure_prefix: ClassVar[str] = FAILURE_PREFIX
+
+    def __init__(
+        self,
+        *,
+        callback: Any,
+        pre_hook: PreHook | None = None,
+        post_hook: PostHook | None = None,
+        catalog: ModelCatalog | None = None,
+        logger: logging.Logger,
+        expose_errors: bool = True,
+        max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+        max_json_depth: int | None = DEFAULT_MAX_JSON_DEPTH,
+    ) -> None:
+        self.callback = Callback(callback, optional=("headers",))
+        self.pre_hook = ensure_async(pre_hook) if pre_hook is not None else None
+        self.post_hook = ensure_async(post_hook) if post_hook is not None else None
+        self.catalog = catalog
+        self.logger = logger
+        self.expose_errors = expose_errors
+        self.max_body_size = max_body_size
+        self.max_json_depth = max_json_depth
+        self.wants_headers = self.callback.accepts("headers")
+
+    # --- what an API defines ----------------------------------------------------------------------
+
+    def arguments(self, request: RequestT, body: dict[str, Any]) -> tuple[Any, ...]:
+        """The callback's positional arguments for this request (`body` is `request.model_dump()`)."""
+        raise NotImplementedError
+
+    def is_answer(self, result: Any) -> bool:
+        """Whether `result` is one whole answer (text, or the API's own object) rather than chunks."""
+        return isinstance(result, str)
+
+    def answer_json(self, result: Any, request: RequestT, body: dict[str, Any]) -> Response:
+        """The JSON answer for a whole answer when the client did not ask for a stream."""
+        raise NotImplementedError
+
+    def encoder(self, request: RequestT, body: dict[str, Any], result: Any) -> StreamEncoder:
+        """A new encoder for this request's stream (also used to collect a generator into one answer).
+
+        `result` is what the callback returned (a whole answer or the generator), for an API that takes
+        the stream's id from a whole answer.
+        """
+        raise NotImplementedError
+
+    def collected(self, encoder: Any) -> Any:
+        """The JSON answer built from the state of an encoder a whole generator went through."""
+        raise NotImplementedError
+
+    def unsupported(self, result: Any) -> OpenAIHTTPException:
+        """The error for a callback result of a type this API cannot answer with."""
+        kind = type(result).__name__
+        return OpenAIHTTPException(
+            500,
+            f"Unsupported response type from the callback: {kind}",
+            type="server_error",
+            detail="Unsupported response type from the callback",
+        )
+
+    # --- the pipeline -------------------------------------------------------------------------------
+
+    async def endpoint(self, request: Request) -> Response:
+        """The route's endpoint: read and validate the body, then `serve` it."""
+        parsed = await read_json_body(
+            request, self.request_model, max_body_size=self.max_body_size, max_json_depth=self.max_json_depth
+        )
+        return await self.serve(parsed, request)  # type: ignore[arg-type]
+
+    async def serve(self, parsed: RequestT, request: Request) -> Response:
+        """Run hooks and callback for a parsed request, then `answer`."""
+        with callback_errors(self.failure_prefix, self.logger, expose=self.expose_errors):
+            if self.pre_hook is not None:
+                parsed = await run_hook(self.pre_hook, parsed)
+            if self.catalog is not None:
+                await self.catalog.require(parsed.model)  # type: ignore[attr-defined]
+            body = parsed.model_dump()
+            result = await cancel_on_disconnect(request, self.call(parsed, body, request))
+            if self.post_hook is not None:
+                result = await run_hook(self.post_hook, result)
+        return await self.answer(result, parsed, body, request)
+
+    async def call(self, parsed: RequestT, body: dict[str, Any], request: Request) -> Any:
+        """Call the user's callback (with `headers=` if it declares it)."""
+        if self.wants_headers:
+            return await self.callback(*self.arguments(parsed, body), headers=request_headers(request.headers))
+        return await self.callback(*self.arguments(parsed, body))
+
+    async def answer(self, result: Any, parsed: RequestT, body: dict[str, Any], request: Request) -> Response:
+        """Answer `result` as the request's `stream` flag asks (OpenAI's contract), whatever its shape."""
+        stream = getattr(parsed, "stream", False) is True
+        source: Iterator[Any] | AsyncIterator[Any]
+        if self.is_answer(result):
+            if not stream:
+                return self.answer_json(result, parsed, body)
+            source = _one(result)
+        elif isinstance(result, (Iterator, AsyncIterator)):
+            source = result
+        else:
+            self.logger.error("The callback returned an unsupported type: %s", type(result).__name__)
+            raise self.unsupported(result)
+        encoder = self.encoder(parsed, body, result)
+        if stream:
+            return EventStreamResponse(source, encoder, log=self.logger)
+        with callback_errors(self.failure_prefix, self.logger, expose=self.expose_errors):
+            await run_to_end(source, encoder, request, keep=False)
+        return json_response(self.collected(encoder))
+
+
+__all__ = ["FAILURE_PREFIX", "Pipeline", "RequestT"]

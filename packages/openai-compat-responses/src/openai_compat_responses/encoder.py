@@ -1,0 +1,433 @@
+"""The Responses stream encoder: whatever a generator yields, written as the Responses API's named events."""
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from openai_compat_core.chunks import ChunkMapper, default_chunk_mapper, read_chunk
+from openai_compat_core.errors import stream_error
+from openai_compat_core.pipeline import FAILURE_PREFIX
+from openai_compat_core.sse import FrameTemplate, event_frame, slot
+from openai_compat_core.toolcalls import ToolCall, ToolCallAssembler
+from openai_compat_responses._objects import (
+    build_response,
+    message_item,
+    new_id,
+    normalise_response,
+    normalise_usage,
+    now,
+    output_text_part,
+    request_settings,
+)
+from openai_compat_responses.models import Response
+
+logger = logging.getLogger("fastapi_openai_compat.responses")
+
+TERMINAL_EVENTS = frozenset({"response.completed", "response.failed", "response.incomplete"})
+"""The events that end a Responses stream; every stream ends with exactly one of them."""
+
+# finish_reason values that make a response incomplete, and the reason OpenAI gives for each.
+_INCOMPLETE_REASONS = {
+    "length": "max_output_tokens",
+    "max_tokens": "max_output_tokens",
+    "content_filter": "content_filter",
+}
+_TERMINAL_FOR_STATUS = {"failed": "response.failed", "incomplete": "response.incomplete"}
+
+
+class _Item:
+    """An output item of the stream being built: a message, a function call or a reasoning summary."""
+
+    __slots__ = ("call", "final", "id", "index", "kind", "parts", "template")
+
+    def __init__(self, kind: str, item_id: str, index: int, template: FrameTemplate) -> None:
+        self.kind = kind
+        self.id = item_id
+        self.index = index
+        self.template = template
+        self.parts: list[str] = []
+        self.final: dict[str, Any] | None = None
+        self.call: ToolCall | None = None
+
+    def snapshot(self, status: str) -> dict[str, Any]:
+        """The item as a dict, with what it holds so far and the given status."""
+        if self.kind == "message":
+            return message_item(self.id, "".join(self.parts), status=status)
+        if self.call is not None:
+            return {
+                "id": self.id,
+                "type": "function_call",
+                "status": status,
+                "call_id": self.call.call_id,
+                "name": self.call.name or "function",
+                "arguments": self.call.arguments_text,
+            }
+        return {"id": self.id, "type": "reasoning", "status": status, "summary": [_summary_part("".join(self.parts))]}
+
+
+def _summary_part(text: str) -> dict[str, Any]:
+    return {"type": "summary_text", "text": text}
+
+
+class ResponseStreamEncoder:
+    """Encodes a stream of chunks as the Responses API's named events (a core `StreamEncoder`).
+
+    Every event carries a `sequence_number` counting from 0 without gaps, and every stream ends with
+    exactly one terminal event: `response.completed`, `response.incomplete` (a chunk's
+    `finish_reason` was `length` or `content_filter`) or `response.failed` (the generator raised).
+
+    Chunks are read with core's `read_chunk`:
+
+    - a `Response`: ends the stream; its items are sent (unless already sent) and it becomes the
+      terminal event as its author made it (its `id` included), with the fields it left unset
+      filled from the request;
+    - a custom event (an object with `to_event_dict()`): sent as a named event whose name is the
+      dict's `type` (default `response.event`);
+    - a reasoning chunk: a `reasoning` item with a summary;
+    - tool-call fragments: one `function_call` item per call, grouped by core's `ToolCallAssembler`
+      (calls with an `index` may interleave; a call closes when a fragment replaces it); text that
+      comes beside them goes to the message item;
+    - anything else is text: what `chunk_mapper` makes of it (a `str` included).
+
+    Chunks may also carry token `usage` (or Haystack's `meta["usage"]`) and a `finish_reason`.
+
+    Args:
+        resp_id: the response id (`resp_...`).
+        model: the model name reported in the response.
+        chunk_mapper: turns chunks into text (the default: `str` as is, `.content`, else `str(chunk)`).
+        request: the request body; its settings (`instructions`, `tools`, ...) are echoed in the response.
+        created_at: the creation time (Unix seconds); now by default.
+        expose_errors: `response.failed` says `Pipeline execution failed: <message>`; with `False`
+            only `Pipeline execution failed.` (no exception text). An `HTTPException` keeps its
+            message, and an `OpenAIHTTPException` its code.
+
+    After the terminal event, `final_response` holds the response object that was sent.
+    """
+
+    def __init__(
+        self,
+        resp_id: str,
+        model: str,
+        *,
+        chunk_mapper: ChunkMapper = default_chunk_mapper,
+        request: Mapping[str, Any] | None = None,
+        created_at: int | None = None,
+        expose_errors: bool = True,
+    ) -> None:
+        self.resp_id = resp_id
+        self.expose_errors = expose_errors
+        self.model = model
+        self.chunk_mapper = chunk_mapper
+        self._plain_text = chunk_mapper is default_chunk_mapper
+        self.created_at = now() if created_at is None else created_at
+        self.settings = request_settings(request)
+        self.finished = False
+        self.terminated = False
+        self.final_response: dict[str, Any] | None = None
+        self._seq = 0
+        self._pending: list[bytes] = []
+        self._items: list[_Item] = []
+        self._next_index = 0
+        self._text: _Item | None = None
+        self._reasoning: _Item | None = None
+        self._calls = ToolCallAssembler()
+        self._call_items: dict[ToolCall, _Item] = {}
+        self._usage: dict[str, Any] | None = None
+        self._finish_reason: str | None = None
+
+    # -- StreamEncoder protocol -------------------------------------------------------------------
+
+    def open(self) -> bytes:
+        """Return `response.created` and `response.in_progress`."""
+        try:
+            snapshot = self._response("in_progress", [])
+            self._emit("response.created", {"response": snapshot})
+            self._emit("response.in_progress", {"response": snapshot})
+        except Exception as exc:
+            logger.error("Could not start the response stream", exc_info=exc)
+            return self.fail(exc)
+        return self._flush()
+
+    def encode(self, chunk: Any) -> bytes:
+        """Return the events for one chunk (nothing once the stream has ended)."""
+        if self._plain_text and type(chunk) is str:
+            item = self._text
+            if item is not None and chunk:
+                # The hot path: one more piece of an open message costs one template render.
+                item.parts.append(chunk)
+                seq = self._seq
+                self._seq = seq + 1
+                return item.template.render(seq, chunk)
+            if not chunk or self.terminated:
+                return b""
+            self._add_text(chunk)
+            return self._flush()
+        if self.terminated:
+            return b""
+        if isinstance(chunk, Response):
+            self._finish_with(chunk)
+        else:
+            self._chunk(chunk)
+        return self._flush()
+
+    def close(self) -> bytes:
+        """Close the open items and return them with the terminal event (completed or incomplete)."""
+        if self.terminated:
+            return self._flush()
+        try:
+            self._close_all()
+            reason = _INCOMPLETE_REASONS.get(self._finish_reason or "")
+            output = [item.final for item in self._items if item.final is not None]
+            if reason is None:
+                response = self._response("completed", output, completed_at=now())
+                self._terminal("response.completed", response)
+            else:
+                response = self._response("incomplete", output, incomplete_details={"reason": reason})
+                self._terminal("response.incomplete", response)
+        except Exception as exc:
+            logger.error("Could not finish the response stream", exc_info=exc)
+            return self.fail(exc)
+        return self._flush()
+
+    def fail(self, exc: Exception) -> bytes:
+        """Return `response.failed` (status `failed`, `error: {code, message}`); never raises."""
+        if self.terminated:
+            return self._flush()
+        reported = stream_error(exc, FAILURE_PREFIX, expose=self.expose_errors)
+        error = {"code": reported["code"] or reported["type"], "message": reported["message"]}
+        try:
+            output = [item.final or item.snapshot("incomplete") for item in self._items]
+            self._terminal("response.failed", self._response("failed", output, error=error))
+        except Exception:
+            # The failure report itself must go out: send it without the output and settings.
+            logger.exception("Could not report the failure with the response's output; reporting it without")
+            response = build_response(
+                self.resp_id, self.model, self.created_at, {}, status="failed", output=[], error=error
+            )
+            self._terminal("response.failed", response)
+        return self._flush()
+
+    # -- events -------------------------------------------------------------------------------------
+
+    def _emit(self, event: str, fields: dict[str, Any]) -> None:
+        """Queue one event; its sequence number is taken only once the frame is built."""
+        frame = event_frame(event, {"type": event, "sequence_number": self._seq, **fields})
+        self._seq += 1
+        self._pending.append(frame)
+
+    def _flush(self) -> bytes:
+        if not self._pending:
+            return b""
+        data = b"".join(self._pending)
+        self._pending.clear()
+        return data
+
+    def _terminal(self, event: str, response: dict[str, Any]) -> None:
+        self._emit(event, {"response": response})
+        self._end(response)
+
+    def _end(self, response: dict[str, Any] | None) -> None:
+        """Mark the stream ended: nothing is encoded after its terminal event."""
+        self.final_response = response
+        self.terminated = True
+        self.finished = True
+        self._text = None
+        self._reasoning = None
+
+    def _response(self, status: str, output: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
+        return build_response(
+            self.resp_id,
+            self.model,
+            self.created_at,
+            self.settings,
+            status=status,
+            output=output,
+            usage=self._usage,
+            **fields,
+        )
+
+    def _new_item(self, kind: str, prefix: str, event: str, fields: dict[str, Any]) -> _Item:
+        """Open an output item at the next index; its delta event is pre-encoded (slot 0: sequence number, 1: delta)."""
+        item_id = new_id(prefix)
+        index = self._next_index
+        self._next_index += 1
+        template = FrameTemplate(
+            {"type": event, "sequence_number": slot(0), "item_id": item_id, "output_index": index, **fields},
+            event=event,
+        )
+        item = _Item(kind, item_id, index, template)
+        self._items.append(item)
+        return item
+
+    def _delta(self, item: _Item, delta: str) -> None:
+        seq = self._seq
+        self._seq = seq + 1
+        self._pending.append(item.template.render(seq, delta))
+
+    # -- chunks -------------------------------------------------------------------------------------
+
+    def _chunk(self, chunk: Any) -> None:
+        read = read_chunk(chunk, self.chunk_mapper)
+        if read.event is not None:
+            self._custom_event(read.event)
+            return
+        if read.usage:
+            self._usage = normalise_usage(read.usage)
+        if read.finish_reason is not None:
+            self._finish_reason = read.finish_reason
+        if read.reasoning is not None:
+            self._add_reasoning(read.reasoning)
+            return
+        if read.text:
+            self._add_text(read.text)
+        for fragment in read.tool_calls:
+            self._add_call_fragment(fragment)
+
+    def _custom_event(self, event: dict[str, Any]) -> None:
+        name = str(event.get("type") or "response.event")
+        event.pop("sequence_number", None)
+        event["type"] = name
+        self._emit(name, event)
+        if name in TERMINAL_EVENTS:
+            # The callback ended the stream itself; nothing may follow a terminal event.
+            response = event.get("response")
+            self._end(response if isinstance(response, dict) else None)
+
+    def _finish_with(self, response: Response) -> None:
+        self._close_all()
+        data = normalise_response(response, self.settings)
+        sent = {_identity(item.final) for item in self._items if item.final is not None}
+        for item in data.get("output") or []:
+            if isinstance(item, Mapping) and _identity(item) not in sent:
+                index = self._next_index
+                self._next_index += 1
+                self._emit("response.output_item.added", {"output_index": index, "item": item})
+                self._emit("response.output_item.done", {"output_index": index, "item": item})
+        self._terminal(_TERMINAL_FOR_STATUS.get(str(data.get("status")), "response.completed"), data)
+
+    # -- text -------------------------------------------------------------------------------------
+
+    def _add_text(self, text: str) -> None:
+        self._close_reasoning()
+        item = self._text
+        if item is None:
+            item = self._new_item(
+                "message", "msg", "response.output_text.delta", {"content_index": 0, "delta": slot(1), "logprobs": []}
+            )
+            self._text = item
+            self._emit(
+                "response.output_item.added",
+                {
+                    "output_index": item.index,
+                    "item": {**message_item(item.id, "", status="in_progress"), "content": []},
+                },
+            )
+            self._emit(
+                "response.content_part.added",
+                {"item_id": item.id, "output_index": item.index, "content_index": 0, "part": output_text_part("")},
+            )
+        item.parts.append(text)
+        self._delta(item, text)
+
+    def _close_text(self) -> None:
+        item = self._text
+        if item is None:
+            return
+        final = item.snapshot("completed")
+        text = final["content"][0]["text"]
+        position = {"item_id": item.id, "output_index": item.index, "content_index": 0}
+        self._emit("response.output_text.done", {**position, "text": text, "logprobs": []})
+        self._emit("response.content_part.done", {**position, "part": final["content"][0]})
+        self._emit("response.output_item.done", {"output_index": item.index, "item": final})
+        item.final = final
+        self._text = None
+
+    # -- reasoning --------------------------------------------------------------------------------
+
+    def _add_reasoning(self, text: str) -> None:
+        self._close_text()
+        item = self._reasoning
+        if item is None:
+            item = self._new_item(
+                "reasoning", "rs", "response.reasoning_summary_text.delta", {"summary_index": 0, "delta": slot(1)}
+            )
+            self._reasoning = item
+            self._emit(
+                "response.output_item.added",
+                {
+                    "output_index": item.index,
+                    "item": {"id": item.id, "type": "reasoning", "status": "in_progress", "summary": []},
+                },
+            )
+            self._emit(
+                "response.reasoning_summary_part.added",
+                {"item_id": item.id, "output_index": item.index, "summary_index": 0, "part": _summary_part("")},
+            )
+        item.parts.append(text)
+        self._delta(item, text)
+
+    def _close_reasoning(self) -> None:
+        item = self._reasoning
+        if item is None:
+            return
+        final = item.snapshot("completed")
+        part = final["summary"][0]
+        position = {"item_id": item.id, "output_index": item.index, "summary_index": 0}
+        self._emit("response.reasoning_summary_text.done", {**position, "text": part["text"]})
+        self._emit("response.reasoning_summary_part.done", {**position, "part": part})
+        self._emit("response.output_item.done", {"output_index": item.index, "item": final})
+        item.final = final
+        self._reasoning = None
+
+    # -- function calls ---------------------------------------------------------------------------
+
+    def _add_call_fragment(self, fragment: Any) -> None:
+        self._close_reasoning()
+        self._close_text()
+        step = self._calls.add(fragment)
+        for closed in step.closed:
+            self._close_call(self._call_items[closed])
+        if step.started:
+            item = self._new_item("function_call", "fc", "response.function_call_arguments.delta", {"delta": slot(1)})
+            item.call = step.call
+            self._call_items[step.call] = item
+            # The item as it is before this fragment's arguments, which follow as the first delta.
+            added = item.snapshot("in_progress")
+            added["arguments"] = ""
+            self._emit("response.output_item.added", {"output_index": item.index, "item": added})
+        else:
+            item = self._call_items[step.call]
+        if fragment.arguments:
+            self._delta(item, fragment.arguments)
+
+    def _close_call(self, item: _Item) -> None:
+        final = item.snapshot("completed")
+        self._emit(
+            "response.function_call_arguments.done",
+            {"item_id": item.id, "output_index": item.index, "name": final["name"], "arguments": final["arguments"]},
+        )
+        self._emit("response.output_item.done", {"output_index": item.index, "item": final})
+        item.final = final
+
+    def _close_all(self) -> None:
+        """Close every open item, in output order."""
+        self._calls.close_all()
+        for item in self._items:
+            if item.final is not None:
+                continue
+            if item is self._text:
+                self._close_text()
+            elif item is self._reasoning:
+                self._close_reasoning()
+            else:
+                self._close_call(item)
+
+
+def _identity(item: Mapping[str, Any]) -> tuple[str, Any]:
+    # Clients identify a function call by its call_id, other items by their id.
+    if item.get("type") == "function_call":
+        return ("call", item.get("call_id"))
+    return ("item", item.get("id"))
+
+
+__all__ = ["TERMINAL_EVENTS", "ResponseStreamEncoder"]
