@@ -70,14 +70,16 @@ HOMES: dict[str, str] = {
                      "create_sync_streaming_response", "event_to_sse_msg"], "openai_compat_chat.streaming"),
     **dict.fromkeys(RESPONSES_MODELS, "openai_compat_responses.models"),
     **dict.fromkeys(RESPONSES_ROUTER, "openai_compat_responses.router"),
-    **dict.fromkeys([*RESPONSES_EVENTS, *RESPONSES_REASONING_EVENTS], "openai_compat_responses.streaming"),
+    **dict.fromkeys([*RESPONSES_EVENTS, *RESPONSES_REASONING_EVENTS], "openai_compat_responses.events"),
+    **dict.fromkeys(["create_responses_streaming_response", "create_async_responses_streaming_response"],
+                    "openai_compat_responses.streaming"),
     "FileObject": "openai_compat_files.models",
     **dict.fromkeys(["FileUploadResult", "RunFileUploadFn", "create_files_router"], "openai_compat_files.router"),
     **dict.fromkeys(["ModelObject", "ModelsResponse", "OpenAIBaseModel"], "openai_compat_core.models"),
-    **dict.fromkeys(["ChunkMapper", "PreHook", "PostHook", "ListModelsFn", "callable_accepts_kwarg"],
+    **dict.fromkeys(["PreHook", "PostHook", "ListModelsFn", "callable_accepts_kwarg"],
                     "openai_compat_core.callbacks"),
-    "default_chunk_mapper": "openai_compat_core.chunks",
-    "create_models_router": "openai_compat_core.router",
+    **dict.fromkeys(["ChunkMapper", "default_chunk_mapper"], "openai_compat_core.chunks"),
+    "create_models_router": "openai_compat_core.models_router",
 }  # fmt: skip
 
 CASES = [(module, name) for module, names in SURFACE.items() for name in names]

@@ -492,6 +492,7 @@ def test_create_openai_router_is_create_chat_completion_router() -> None:
         "max_body_size",
         "done_frame",
         "openai_done_frame",
+        "role_on_every_delta",
         "expose_errors",
     ]
 

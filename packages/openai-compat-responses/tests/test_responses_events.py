@@ -157,7 +157,7 @@ def test_each_constructor_returns_one_named_frame(constructor: Callable[..., str
     ],
 )
 def test_lifecycle_events_carry_the_full_response(constructor: Callable[..., str], event: str) -> None:
-    response = streaming.response_from_text("Hi", "resp_1", "m")
+    response = events.response_from_text("Hi", "resp_1", "m")
     name, payload = one_event(constructor(response, sequence_number=0))
     assert name == event
     check_response_object(payload["response"])
@@ -165,7 +165,7 @@ def test_lifecycle_events_carry_the_full_response(constructor: Callable[..., str
 
 
 def test_response_from_text() -> None:
-    response = streaming.response_from_text("Hello", "resp_1", "my-model")
+    response = events.response_from_text("Hello", "resp_1", "my-model")
     assert isinstance(response, Response)
     data = json.loads(response.model_dump_json())
     check_response_object(data)

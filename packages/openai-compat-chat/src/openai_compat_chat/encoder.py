@@ -44,13 +44,16 @@ class ChatStreamEncoder:
       a call's first delta (an id is made up if the producer gave none);
     - a `ChatCompletion`: sent as a chunk with the stream's `id`, `created` and `model`.
 
-    Every delta carries `role: "assistant"` (OpenAI's clients accept it on any delta; 1.x clients
-    parse every chunk with a model that requires it). A chunk's `finish_reason` is sent with it; if
-    none was sent, the stream ends with a chunk whose delta is `{"role": "assistant", "content": ""}`
-    and finish reason `tool_calls` (calls were streamed) or `stop`; with `finish_always=False` (the
-    1.x helpers) that chunk is only added when a chunk other than a `ChatCompletion` or a custom
-    event was streamed. With `include_usage`, every chunk carries `"usage": null` and a last chunk
-    with `"choices": []` carries the usage a chunk reported, or zeros. Then `done_frame`, if any.
+    Every delta carries `role: "assistant"`, as fastapi-openai-compat 1.4.0 sent it (1.x clients
+    parse every chunk with a model that requires it); with `role_on_every_delta=False` only the
+    first delta of each choice does, as OpenAI sends it (the `openai` Python SDK's
+    `chat.completions.stream()` helper concatenates the roles of every delta into its snapshot).
+    A chunk's `finish_reason` is sent with it; if none was sent, the stream ends with a chunk whose
+    delta is `{"role": "assistant", "content": ""}` and finish reason `tool_calls` (calls were
+    streamed) or `stop`; with `finish_always=False` (the 1.x helpers) that chunk is only added when
+    a chunk other than a `ChatCompletion` or a custom event was streamed. With `include_usage`,
+    every chunk carries `"usage": null` and a last chunk with `"choices": []` carries the usage a
+    chunk reported, or zeros. Then `done_frame`, if any.
 
     With `collect=True` the encoder also keeps what it encoded, and `completion()` returns the whole
     answer as one `chat.completion` object (a non-streaming request whose callback streamed).
@@ -66,6 +69,7 @@ class ChatStreamEncoder:
             failed: <message>`; with `False` as `Pipeline execution failed.` (no exception text).
         finish_always: add the closing finish chunk whenever no chunk carried a finish reason.
         collect: keep what is encoded for `completion()`.
+        role_on_every_delta: every delta carries the role (1.4.0); `False`: only the first (OpenAI).
     """
 
     def __init__(
@@ -80,6 +84,7 @@ class ChatStreamEncoder:
         expose_errors: bool = True,
         finish_always: bool = True,
         collect: bool = False,
+        role_on_every_delta: bool = True,
     ) -> None:
         self.finished = False
         self.expose_errors = expose_errors
@@ -94,13 +99,11 @@ class ChatStreamEncoder:
         self._plain_text = chunk_mapper is default_chunk_mapper
         self._head: dict[str, Any] = {"id": completion_id, "object": CHUNK, "created": self.created, "model": model}
         self._tail: dict[str, Any] = {"usage": None} if include_usage else {}
-        choice: dict[str, Any] = {
-            "index": 0,
-            "delta": {"role": "assistant", "content": slot(0)},
-            "logprobs": None,
-            "finish_reason": None,
-        }
-        self._text = FrameTemplate({**self._head, "choices": [choice], **self._tail})
+        self.role_on_every_delta = role_on_every_delta
+        self._role_pending = True  # choice 0 has not sent its first delta yet
+        self._roles_sent: set[int] = set()  # other choices' indexes, from ChatCompletion chunks
+        self._text_with_role = self._text_template({"role": "assistant", "content": slot(0)})
+        self._text = self._text_with_role if role_on_every_delta else self._text_template({"content": slot(0)})
         choice = {"index": 0, "delta": slot(0), "logprobs": None, "finish_reason": slot(1)}
         self._delta = FrameTemplate({**self._head, "choices": [choice], **self._tail})
         self._finish_sent = False
@@ -109,6 +112,10 @@ class ChatStreamEncoder:
         self._choices: dict[int, ChoiceState] = {0: ChoiceState()}
         self._usage: dict[str, Any] | None = None
         self._fingerprint: str | None = None
+
+    def _text_template(self, delta: dict[str, Any]) -> FrameTemplate:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}
+        return FrameTemplate({**self._head, "choices": [choice], **self._tail})
 
     # --- StreamEncoder -------------------------------------------------------------------------
 
@@ -124,6 +131,9 @@ class ChatStreamEncoder:
             self._native_seen = True
             if self.collect:
                 self._choices[0].text.append(chunk)
+            if self._role_pending:
+                self._role_pending = False
+                return self._text_with_role.render(chunk)
             return self._text.render(chunk)
         if isinstance(chunk, ChatCompletion):
             return self._completion_frame(chunk)
@@ -135,7 +145,7 @@ class ChatStreamEncoder:
         if not self._finish_sent and (self.finish_always or self._native_seen):
             reason = "tool_calls" if self._calls.calls else "stop"
             self._choices[0].finish_reason = reason
-            out += self._delta_frame({"role": "assistant", "content": ""}, reason)
+            out += self._delta_frame({"content": ""}, reason)
         if self.include_usage:
             usage = to_chat_usage(self._usage) if self._usage else dict(_ZERO_USAGE)
             out += data_frame({**self._head, "choices": [], "usage": usage})
@@ -180,27 +190,28 @@ class ChatStreamEncoder:
         if read.reasoning is not None:
             if self.collect:
                 state.reasoning.append(read.reasoning)
-            return self._delta_frame(
-                {"role": "assistant", "content": None, "reasoning_content": read.reasoning}, reason
-            )
+            return self._delta_frame({"content": None, "reasoning_content": read.reasoning}, reason)
         if read.tool_calls:
             calls = [self._call_delta(fragment) for fragment in read.tool_calls]
             if read.text and self.collect:
                 state.text.append(read.text)
-            delta = {"role": "assistant", "content": read.text or None, "tool_calls": calls}
-            return self._delta_frame(delta, reason)
+            return self._delta_frame({"content": read.text or None, "tool_calls": calls}, reason)
         text = read.text
         if text:
             if self.collect:
                 state.text.append(text)
-            if reason is None:
+            if reason is None and not self._role_pending:
                 return self._text.render(text)
-            return self._delta_frame({"role": "assistant", "content": text}, reason)
+            return self._delta_frame({"content": text}, reason)
         if reason is not None:
-            return self._delta_frame({"role": "assistant", "content": ""}, reason)
+            return self._delta_frame({"content": ""}, reason)
         return b""
 
     def _delta_frame(self, delta: dict[str, Any], finish_reason: str | None) -> bytes:
+        """A frame of choice 0 carrying `delta`, with the role when every delta or the first carries it."""
+        if self.role_on_every_delta or self._role_pending:
+            self._role_pending = False
+            delta = {"role": "assistant", **delta}
         if finish_reason is not None:
             self._finish_sent = True
         return self._delta.render(delta, finish_reason)
@@ -240,7 +251,13 @@ class ChatStreamEncoder:
         source = choice.delta if choice.delta is not None else choice.message
         delta = source.model_dump(exclude_none=True) if source is not None else {}
         role = delta.pop("role", None) or "assistant"
-        delta = {"role": role, **delta}
+        index = choice.index
+        if index == 0 and self._role_pending:
+            self._role_pending = False
+            delta = {"role": role, **delta}
+        elif self.role_on_every_delta or (index != 0 and index not in self._roles_sent):
+            self._roles_sent.add(index)
+            delta = {"role": role, **delta}
         calls = delta.get("tool_calls")
         if calls:
             # A whole message's calls (a completion re-sent as a chunk) lack the `index` deltas need.
@@ -253,9 +270,9 @@ class ChatStreamEncoder:
         if choice.finish_reason is not None:
             self._finish_sent = True
         if self.collect:
-            self._choices.setdefault(choice.index, ChoiceState()).merge(delta, choice.finish_reason)
+            self._choices.setdefault(index, ChoiceState()).merge(delta, choice.finish_reason)
         out: dict[str, Any] = {
-            "index": choice.index,
+            "index": index,
             "delta": delta,
             "logprobs": choice.logprobs,
             "finish_reason": choice.finish_reason,

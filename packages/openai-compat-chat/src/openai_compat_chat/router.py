@@ -104,10 +104,13 @@ class ChatPipeline(Pipeline[ChatRequest]):
 
     request_model = ChatRequest
 
-    def __init__(self, *, chunk_mapper: ChunkMapper, done_frame: bytes | None, **options: Any) -> None:
+    def __init__(
+        self, *, chunk_mapper: ChunkMapper, done_frame: bytes | None, role_on_every_delta: bool, **options: Any
+    ) -> None:
         super().__init__(**options)
         self.chunk_mapper = chunk_mapper
         self.done_frame = done_frame
+        self.role_on_every_delta = role_on_every_delta
 
     def arguments(self, request: ChatRequest, body: dict[str, Any]) -> tuple[Any, ...]:
         return (request.model, request.messages, body)
@@ -129,6 +132,7 @@ class ChatPipeline(Pipeline[ChatRequest]):
             done_frame=self.done_frame,
             expose_errors=self.expose_errors,
             collect=request.stream is not True,
+            role_on_every_delta=self.role_on_every_delta,
         )
 
     def collected(self, encoder: Any) -> Any:
@@ -153,6 +157,7 @@ def create_chat_completion_router(
     max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
     done_frame: bool = True,
     openai_done_frame: bool = False,
+    role_on_every_delta: bool = True,
     expose_errors: bool = True,
 ) -> APIRouter:
     """Create a router serving OpenAI's Chat Completions API.
@@ -186,6 +191,10 @@ def create_chat_completion_router(
         openai_done_frame: write that frame `data: [DONE]` exactly as OpenAI does, instead of the
             default `data:[DONE]` (the same SSE event, invisible to code that parses every `data: `
             line as JSON).
+        role_on_every_delta: every streamed delta carries `role: "assistant"`, as 1.4.0 sent it (code
+            written against 1.x parses each chunk with a model that requires it); `False` sends it on
+            the first delta only, as OpenAI does (the `openai` Python SDK's `chat.completions.stream()`
+            helper concatenates the roles of every delta into its snapshot).
         expose_errors: when a hook or `run_completion` raises (anything but an `HTTPException`),
             answer `Pipeline execution failed: <message>` (the 1.x text, the default), or with
             `False` only `Pipeline execution failed.`, in the 500 body and in a failed stream's error
@@ -205,6 +214,7 @@ def create_chat_completion_router(
         max_body_size=max_body_size,
         chunk_mapper=chunk_mapper,
         done_frame=(DONE_FRAME if openai_done_frame else COMPACT_DONE_FRAME) if done_frame else None,
+        role_on_every_delta=role_on_every_delta,
     )
     route_tags: list[Any] = list(tags or ["openai"])
     router = new_api_router(dependencies=dependencies, max_body_size=max_body_size)

@@ -79,8 +79,9 @@ class ResponseStreamEncoder:
     Chunks are read with core's `read_chunk`:
 
     - a `Response`: ends the stream; its items are sent (unless already sent) and it becomes the
-      terminal event as its author made it (its `id` included), with the fields it left unset
-      filled from the request;
+      terminal event as its author made it, with the fields it left unset filled from the request
+      and, unless `keep_yielded_id`, the stream's id (clients expect one id from the first event
+      to the last);
     - a custom event (an object with `to_event_dict()`): sent as a named event whose name is the
       dict's `type` (default `response.event`);
     - a reasoning chunk: a `reasoning` item with a summary;
@@ -100,6 +101,7 @@ class ResponseStreamEncoder:
         expose_errors: `response.failed` says `Pipeline execution failed: <message>`; with `False`
             only `Pipeline execution failed.` (no exception text). An `HTTPException` keeps its
             message, and an `OpenAIHTTPException` its code.
+        keep_yielded_id: a yielded `Response` keeps its own id in the terminal event (the 1.x helpers).
 
     After the terminal event, `final_response` holds the response object that was sent.
     """
@@ -113,8 +115,10 @@ class ResponseStreamEncoder:
         request: Mapping[str, Any] | None = None,
         created_at: int | None = None,
         expose_errors: bool = True,
+        keep_yielded_id: bool = False,
     ) -> None:
         self.resp_id = resp_id
+        self.keep_yielded_id = keep_yielded_id
         self.expose_errors = expose_errors
         self.model = model
         self.chunk_mapper = chunk_mapper
@@ -296,6 +300,8 @@ class ResponseStreamEncoder:
     def _finish_with(self, response: Response) -> None:
         self._close_all()
         data = normalise_response(response, self.settings)
+        if not self.keep_yielded_id:
+            data["id"] = self.resp_id
         sent = {_identity(item.final) for item in self._items if item.final is not None}
         for item in data.get("output") or []:
             if isinstance(item, Mapping) and _identity(item) not in sent:

@@ -26,13 +26,14 @@ def create_responses_streaming_response(
     """Stream a sync or async generator's chunks as Responses API events.
 
     A sync generator runs in a worker thread, never on the event loop, and is closed if the client
-    disconnects. See `ResponseStreamEncoder` for what each chunk becomes.
+    disconnects. See `ResponseStreamEncoder` for what each chunk becomes; as in 1.4.0, a `Response`
+    the generator yields ends the stream as it is, its own `id` included.
 
     Returns:
         A Starlette `StreamingResponse` subclass (`text/event-stream`); iterating its
         `body_iterator` gives one `str` per event frame.
     """
-    encoder = ResponseStreamEncoder(resp_id, model_name, chunk_mapper=chunk_mapper)
+    encoder = ResponseStreamEncoder(resp_id, model_name, chunk_mapper=chunk_mapper, keep_yielded_id=True)
     return EventStreamResponse(result, encoder, log=logger)
 
 
