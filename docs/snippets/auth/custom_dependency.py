@@ -11,9 +11,13 @@ def current_user(request: Request) -> str:
     key = request.headers.get("authorization", "").removeprefix("Bearer ")
     user = KEYS.get(key)
     if user is None:
-        raise OpenAIHTTPException(401, "Invalid API key.", type="authentication_error", code="invalid_api_key")
+        raise OpenAIHTTPException(
+            401, "Invalid API key.", type="authentication_error", code="invalid_api_key"
+        )
     if user in BLOCKED:
-        raise OpenAIHTTPException(429, "Quota exceeded.", type="rate_limit_error", code="quota_exceeded")
+        raise OpenAIHTTPException(
+            429, "Quota exceeded.", type="rate_limit_error", code="quota_exceeded"
+        )
     return user
 
 

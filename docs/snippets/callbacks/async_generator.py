@@ -15,5 +15,9 @@ async def run(model: str, messages: list[dict], body: dict) -> AsyncIterator[str
 
 
 app = FastAPI()
-app.include_router(create_chat_completion_router(list_models=lambda: ["demo"], run_completion=run))
-app.include_router(create_responses_router(list_models=lambda: ["demo"], run_response=run))
+app.include_router(
+    create_chat_completion_router(list_models=lambda: ["demo"], run_completion=run)
+)
+app.include_router(
+    create_responses_router(list_models=lambda: ["demo"], run_response=run)
+)

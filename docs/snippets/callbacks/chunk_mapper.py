@@ -23,6 +23,12 @@ def keep_confident(token: Token) -> str:
 
 app = FastAPI()
 app.include_router(
-    create_chat_completion_router(list_models=lambda: ["demo"], run_completion=run, chunk_mapper=keep_confident)
+    create_chat_completion_router(
+        list_models=lambda: ["demo"], run_completion=run, chunk_mapper=keep_confident
+    )
 )
-app.include_router(create_responses_router(list_models=lambda: ["demo"], run_response=run, chunk_mapper=keep_confident))
+app.include_router(
+    create_responses_router(
+        list_models=lambda: ["demo"], run_response=run, chunk_mapper=keep_confident
+    )
+)

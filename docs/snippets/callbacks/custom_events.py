@@ -12,7 +12,10 @@ class Status:
         self.done = done
 
     def to_event_dict(self) -> dict:
-        return {"type": "status", "data": {"description": self.description, "done": self.done}}
+        return {
+            "type": "status",
+            "data": {"description": self.description, "done": self.done},
+        }
 
 
 def run(model: str, messages: list[dict], body: dict) -> Iterator[object]:
@@ -23,5 +26,9 @@ def run(model: str, messages: list[dict], body: dict) -> Iterator[object]:
 
 
 app = FastAPI()
-app.include_router(create_chat_completion_router(list_models=lambda: ["demo"], run_completion=run))
-app.include_router(create_responses_router(list_models=lambda: ["demo"], run_response=run))
+app.include_router(
+    create_chat_completion_router(list_models=lambda: ["demo"], run_completion=run)
+)
+app.include_router(
+    create_responses_router(list_models=lambda: ["demo"], run_response=run)
+)

@@ -15,7 +15,10 @@ class FunctionCallChunk:
 
 
 def tool_output(items: list[dict]) -> str | None:
-    """The last tool result the client sent back: a `tool` message (chat) or a `function_call_output` item."""
+    """The last tool result the client sent back.
+
+    A `tool` message in chat, a `function_call_output` item in Responses.
+    """
     for item in reversed(items):
         if item.get("role") == "tool":
             return item["content"]
@@ -29,11 +32,15 @@ def run(model: str, messages: list[dict], body: dict) -> Iterator[object]:
     if output is not None:  # the client ran the tool and sent its result back
         yield f"It is {output} in Paris."
         return
-    # One call at a time: the first piece names it, the next pieces continue it (name None).
+    # One call at a time: the first piece names it, the next ones continue it.
     yield FunctionCallChunk("call_1", "get_weather", '{"city":')
     yield FunctionCallChunk("call_1", None, ' "Paris"}')
 
 
 app = FastAPI()
-app.include_router(create_chat_completion_router(list_models=lambda: ["demo"], run_completion=run))
-app.include_router(create_responses_router(list_models=lambda: ["demo"], run_response=run))
+app.include_router(
+    create_chat_completion_router(list_models=lambda: ["demo"], run_completion=run)
+)
+app.include_router(
+    create_responses_router(list_models=lambda: ["demo"], run_response=run)
+)

@@ -9,5 +9,9 @@ def run(model: str, messages: list[dict], body: dict, headers: dict[str, str]) -
 
 
 app = FastAPI()
-app.include_router(create_chat_completion_router(list_models=lambda: ["demo"], run_completion=run))
-app.include_router(create_responses_router(list_models=lambda: ["demo"], run_response=run))
+app.include_router(
+    create_chat_completion_router(list_models=lambda: ["demo"], run_completion=run)
+)
+app.include_router(
+    create_responses_router(list_models=lambda: ["demo"], run_response=run)
+)

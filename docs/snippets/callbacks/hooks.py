@@ -2,7 +2,11 @@ from collections.abc import Iterator
 
 from fastapi import FastAPI, HTTPException
 
-from openai_compat_chat import ChatRequest, CompletionResult, create_chat_completion_router
+from openai_compat_chat import (
+    ChatRequest,
+    CompletionResult,
+    create_chat_completion_router,
+)
 
 
 def run_completion(model: str, messages: list[dict], body: dict) -> Iterator[str]:
@@ -27,6 +31,9 @@ def shout(result: CompletionResult) -> CompletionResult:
 app = FastAPI()
 app.include_router(
     create_chat_completion_router(
-        list_models=lambda: ["demo"], run_completion=run_completion, pre_hook=add_system_prompt, post_hook=shout
+        list_models=lambda: ["demo"],
+        run_completion=run_completion,
+        pre_hook=add_system_prompt,
+        post_hook=shout,
     )
 )

@@ -2,7 +2,11 @@ import logging
 
 from fastapi import FastAPI
 
-from openai_compat_chat import ChatRequest, CompletionResult, create_chat_completion_router
+from openai_compat_chat import (
+    ChatRequest,
+    CompletionResult,
+    create_chat_completion_router,
+)
 
 log = logging.getLogger("chat")
 

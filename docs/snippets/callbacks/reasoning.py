@@ -9,7 +9,9 @@ from openai_compat_responses import create_responses_router
 
 @dataclass
 class Thought:
-    reasoning: str  # Haystack's ReasoningContent works too: its `reasoning_text` is used
+    reasoning: (
+        str  # Haystack's ReasoningContent works too: its `reasoning_text` is used
+    )
     content: str = ""
 
 
@@ -20,5 +22,9 @@ def run(model: str, messages: list[dict], body: dict) -> Iterator[object]:
 
 
 app = FastAPI()
-app.include_router(create_chat_completion_router(list_models=lambda: ["demo"], run_completion=run))
-app.include_router(create_responses_router(list_models=lambda: ["demo"], run_response=run))
+app.include_router(
+    create_chat_completion_router(list_models=lambda: ["demo"], run_completion=run)
+)
+app.include_router(
+    create_responses_router(list_models=lambda: ["demo"], run_response=run)
+)

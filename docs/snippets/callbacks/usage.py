@@ -10,7 +10,10 @@ class Done:
     content = ""  # no text: this chunk only reports usage
 
     def __init__(self, prompt_tokens: int, completion_tokens: int) -> None:
-        self.usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
+        self.usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+        }
 
 
 def run(model: str, messages: list[dict], body: dict) -> Iterator[object]:
@@ -20,5 +23,9 @@ def run(model: str, messages: list[dict], body: dict) -> Iterator[object]:
 
 
 app = FastAPI()
-app.include_router(create_chat_completion_router(list_models=lambda: ["demo"], run_completion=run))
-app.include_router(create_responses_router(list_models=lambda: ["demo"], run_response=run))
+app.include_router(
+    create_chat_completion_router(list_models=lambda: ["demo"], run_completion=run)
+)
+app.include_router(
+    create_responses_router(list_models=lambda: ["demo"], run_response=run)
+)

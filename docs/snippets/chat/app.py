@@ -12,4 +12,8 @@ def run_completion(model: str, messages: list[dict], body: dict) -> str:
 
 
 app = FastAPI()
-app.include_router(create_chat_completion_router(list_models=list_models, run_completion=run_completion))
+app.include_router(
+    create_chat_completion_router(
+        list_models=list_models, run_completion=run_completion
+    )
+)

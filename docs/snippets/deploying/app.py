@@ -29,7 +29,7 @@ app.include_router(
         list_models=list_models,
         run_completion=run_completion,
         dependencies=auth,  # also protects /v1/models, which this router serves
-        validate_model=True,  # unknown models get OpenAI's 404 before your pipeline runs
+        validate_model=True,  # unknown models: OpenAI's 404, your pipeline never runs
         expose_errors=False,  # clients see "Pipeline execution failed." only
         max_body_size=4 * 1024 * 1024,
     )

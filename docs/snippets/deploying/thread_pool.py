@@ -9,7 +9,7 @@ from openai_compat_chat import create_chat_completion_router
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    # Sync callbacks and hooks share AnyIO's thread pool: 40 threads per worker unless raised.
+    # Sync callbacks and hooks share AnyIO's thread pool: 40 threads unless raised.
     anyio.to_thread.current_default_thread_limiter().total_tokens = 100
     yield
 
@@ -19,4 +19,8 @@ def run_completion(model: str, messages: list[dict], body: dict) -> str:
 
 
 app = FastAPI(lifespan=lifespan)
-app.include_router(create_chat_completion_router(list_models=lambda: ["demo"], run_completion=run_completion))
+app.include_router(
+    create_chat_completion_router(
+        list_models=lambda: ["demo"], run_completion=run_completion
+    )
+)

@@ -12,9 +12,15 @@ async def my_pipeline(model: str, messages: list[dict]) -> str:
 
 
 async def run_completion(model: str, messages: list[dict], body: dict) -> str:
-    with anyio.fail_after(TIMEOUT):  # raises TimeoutError: the client gets a 500 in OpenAI's envelope
+    with anyio.fail_after(
+        TIMEOUT
+    ):  # raises TimeoutError: the client gets a 500 in OpenAI's envelope
         return await my_pipeline(model, messages)
 
 
 app = FastAPI()
-app.include_router(create_chat_completion_router(list_models=lambda: ["demo"], run_completion=run_completion))
+app.include_router(
+    create_chat_completion_router(
+        list_models=lambda: ["demo"], run_completion=run_completion
+    )
+)

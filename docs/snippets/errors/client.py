@@ -10,7 +10,9 @@ except openai.BadRequestError as error:
     print(error.status_code, error.code, error.param, error.message)
 
 try:
-    client.chat.completions.create(model="demo", messages=[{"role": "user", "content": "hi"}])
+    client.chat.completions.create(
+        model="demo", messages=[{"role": "user", "content": "hi"}]
+    )
 except openai.InternalServerError as error:
     print(error.status_code, error.message)
 

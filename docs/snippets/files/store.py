@@ -7,7 +7,7 @@ from openai_compat_files import FileObject, UploadStream, create_files_router
 
 
 class MemoryStore:
-    """Every callback of the Files API, keeping the files in memory (use shared storage with several hosts)."""
+    """Every callback of the Files API, with the files in memory (one process only)."""
 
     def __init__(self) -> None:
         self.files: dict[str, FileObject] = {}
@@ -26,14 +26,20 @@ class MemoryStore:
         self.contents[uploaded.id] = content
         return uploaded
 
-    def list(self, purpose: str | None, limit: int, after: str | None, order: str) -> list[FileObject]:
-        files = [f for f in self.files.values() if purpose is None or f.purpose == purpose]  # oldest first
+    def list(
+        self, purpose: str | None, limit: int, after: str | None, order: str
+    ) -> list[FileObject]:
+        files = [
+            f for f in self.files.values() if purpose is None or f.purpose == purpose
+        ]  # oldest first
         if order == "desc":
             files.reverse()
         if after is not None:
             ids = [f.id for f in files]
             files = files[ids.index(after) + 1 :] if after in ids else []
-        return files[: limit + 1]  # one more than `limit` tells the router there is a next page
+        return files[
+            : limit + 1
+        ]  # one more than `limit` tells the router there is a next page
 
     def retrieve(self, file_id: str) -> FileObject | None:
         return self.files.get(file_id)  # None: 404 file_not_found

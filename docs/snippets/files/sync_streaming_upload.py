@@ -12,11 +12,17 @@ STORE.mkdir(exist_ok=True)
 
 
 def run_file_upload(file: UploadStream, purpose: str) -> FileObject:
-    # A sync callback runs in a worker thread: `file.file` is a binary file object to read from.
+    # A sync callback runs in a worker thread: `file.file` is a binary file object.
     file_id = f"file-{uuid.uuid4().hex}"
     with open(STORE / file_id, "wb") as out:
         shutil.copyfileobj(file.file, out)
-    return FileObject(id=file_id, bytes=file.size, created_at=int(time.time()), filename=file.filename, purpose=purpose)
+    return FileObject(
+        id=file_id,
+        bytes=file.size,
+        created_at=int(time.time()),
+        filename=file.filename,
+        purpose=purpose,
+    )
 
 
 app = FastAPI()

@@ -10,7 +10,8 @@ def list_models() -> list[str]:
 
 
 def run_completion(model: str, messages: list[dict], body: dict) -> Iterator[str]:
-    # A generator serves every client: streamed to those that ask for a stream, merged into one answer otherwise.
+    # A generator serves every client: streamed to those that ask for a stream,
+    # merged into one answer for the others.
     yield "You said: "
     yield messages[-1]["content"]
 
@@ -20,5 +21,11 @@ def run_response(model: str, input_items: list[dict], body: dict) -> str:
 
 
 app = FastAPI()
-app.include_router(create_chat_completion_router(list_models=list_models, run_completion=run_completion))
-app.include_router(create_responses_router(list_models=list_models, run_response=run_response))
+app.include_router(
+    create_chat_completion_router(
+        list_models=list_models, run_completion=run_completion
+    )
+)
+app.include_router(
+    create_responses_router(list_models=list_models, run_response=run_response)
+)

@@ -4,12 +4,17 @@ client = OpenAI(base_url="http://127.0.0.1:8000/v1", api_key="unused")
 
 print([model.id for model in client.models.list()])
 
-answer = client.chat.completions.create(model="echo", messages=[{"role": "user", "content": "Hello there"}])
+answer = client.chat.completions.create(
+    model="echo", messages=[{"role": "user", "content": "Hello there"}]
+)
 print(answer.choices[0].message.content)
 
-stream = client.chat.completions.create(model="echo", messages=[{"role": "user", "content": "Stream me"}], stream=True)
+stream = client.chat.completions.create(
+    model="echo", messages=[{"role": "user", "content": "Stream me"}], stream=True
+)
 for chunk in stream:
     print(chunk.choices[0].delta.content or "", end="")
 print()
 
-print(client.responses.create(model="echo", input="Hi from the Responses API").output_text)
+response = client.responses.create(model="echo", input="Hi from the Responses API")
+print(response.output_text)

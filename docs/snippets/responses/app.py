@@ -13,5 +13,9 @@ def run_response(model: str, input_items: list[dict], body: dict) -> str:
 
 app = FastAPI()
 app.include_router(
-    create_responses_router(list_models=list_models, run_response=run_response, include_models_endpoints=True)
+    create_responses_router(
+        list_models=list_models,
+        run_response=run_response,
+        include_models_endpoints=True,
+    )
 )

@@ -18,7 +18,9 @@ def run_response(model: str, input_items: list[dict], body: dict) -> Iterator[ob
                 "type": "message",
                 "status": "completed",
                 "role": "assistant",
-                "content": [{"type": "output_text", "text": "Final answer.", "annotations": []}],
+                "content": [
+                    {"type": "output_text", "text": "Final answer.", "annotations": []}
+                ],
             }
         ],
         usage={"input_tokens": 10, "output_tokens": 3, "total_tokens": 13},
@@ -26,4 +28,6 @@ def run_response(model: str, input_items: list[dict], body: dict) -> Iterator[ob
 
 
 app = FastAPI()
-app.include_router(create_responses_router(list_models=lambda: ["demo"], run_response=run_response))
+app.include_router(
+    create_responses_router(list_models=lambda: ["demo"], run_response=run_response)
+)

@@ -1,12 +1,18 @@
 from fastapi import Depends, FastAPI
 
 from openai_compat_core import APIKeyAuth
-from openai_compat_responses import ResponseRequest, ResponseResult, create_responses_router
+from openai_compat_responses import (
+    ResponseRequest,
+    ResponseResult,
+    create_responses_router,
+)
 
 
 def pre_hook(request: ResponseRequest) -> ResponseRequest:
     # A transformer returns a (modified) request; an observer returns None.
-    return request.model_copy(update={"instructions": request.instructions or "Be concise."})
+    return request.model_copy(
+        update={"instructions": request.instructions or "Be concise."}
+    )
 
 
 def post_hook(result: ResponseResult) -> None:
@@ -14,8 +20,10 @@ def post_hook(result: ResponseResult) -> None:
     return None
 
 
-def run_response(model: str, input_items: list[dict], body: dict, headers: dict[str, str]) -> str:
-    # Declaring `headers` (or **kwargs) opts in to the request headers, with lower-cased names.
+def run_response(
+    model: str, input_items: list[dict], body: dict, headers: dict[str, str]
+) -> str:
+    # Declaring `headers` (or **kwargs) opts in to the request headers (lower-cased).
     return f"Hello, tenant {headers.get('x-tenant', 'unknown')}. {body['instructions']}"
 
 

@@ -3,12 +3,18 @@ import uuid
 
 from fastapi import FastAPI
 
-from openai_compat_responses import Response, ResponseOutputMessage, ResponseOutputText, create_responses_router
+from openai_compat_responses import (
+    Response,
+    ResponseOutputMessage,
+    ResponseOutputText,
+    create_responses_router,
+)
 
 
 def run_response(model: str, input_items: list[dict], body: dict) -> Response:
     message = ResponseOutputMessage(
-        id=f"msg_{uuid.uuid4().hex}", content=[ResponseOutputText(text="Hello!").model_dump()]
+        id=f"msg_{uuid.uuid4().hex}",
+        content=[ResponseOutputText(text="Hello!").model_dump()],
     )
     return Response(
         id=f"resp_{uuid.uuid4().hex}",
@@ -20,4 +26,6 @@ def run_response(model: str, input_items: list[dict], body: dict) -> Response:
 
 
 app = FastAPI()
-app.include_router(create_responses_router(list_models=lambda: ["demo"], run_response=run_response))
+app.include_router(
+    create_responses_router(list_models=lambda: ["demo"], run_response=run_response)
+)
