@@ -122,18 +122,12 @@ def render_section(section: Section, level: int) -> list[str]:
 
 
 def render_page(dist: Distribution, sections: list[Section]) -> str:
-    lines = [
-        f"# {dist.name}",
-        "",
-        f"{dist.description}",
-        "",
-        f"`pip install {dist.name}`, then `import {dist.package}`.",
-        "",
-    ]
+    lines = [f"# {dist.name}", ""]
     for section in sections:
         module = _import(section.module)
         if section.module == dist.package:
-            lines += [inspect.getdoc(module) or "", ""]
+            lines += [inspect.getdoc(module) or dist.description, ""]
+            lines += [f"`pip install {dist.name}`, then `import {dist.package}`.", ""]
             lines += render_section(section, 2)
         else:
             lines += [f"## `{section.module}`", "", first_paragraph(module), ""]
