@@ -18,6 +18,9 @@ def test_api_keys(serve: Any, check_client: Any, sdk: Any) -> None:
         "param": None,
         "code": "missing_api_key",
     }
+    # The key is checked before the body is validated.
+    invalid = httpx.post(f"{server.base_url}/chat/completions", json={"model": "demo", "messages": "x"})
+    assert invalid.status_code == 401
     assert sdk(server, api_key="sk-local-2").chat().choices[0].message.content == "hi"
     with pytest.raises(openai.AuthenticationError):
         sdk(server, api_key="sk-local-1x").chat()
