@@ -63,8 +63,9 @@ def relative(path: Path) -> str:
 def included_by_pages() -> set[str]:
     included: set[str] = set()
     for page in pages():
-        for _, body in fences(page.read_text(encoding="utf-8")):
-            included.update(m["path"] for line in body.splitlines() if (m := INCLUDE.match(line)))
+        for line in page.read_text(encoding="utf-8").splitlines():
+            if (match := INCLUDE.match(line)) is not None:
+                included.add(match["path"])
     return included
 
 
@@ -84,6 +85,14 @@ def test_every_code_block_of_the_docs_is_an_included_snippet() -> None:
                 if not target.startswith("docs/snippets/") or not (ROOT / target).is_file():
                     problems.append(f"{page.relative_to(ROOT)}: includes {target}, not a file of docs/snippets/")
     assert not problems, "\n".join(problems)
+
+
+def test_includes_outside_code_blocks_come_from_snippets_too() -> None:
+    for page in pages():
+        outside = FENCE.sub("", page.read_text(encoding="utf-8"))
+        for line in outside.splitlines():
+            if (match := INCLUDE.match(line)) is not None:
+                assert match["path"].startswith("docs/snippets/"), f"{page}: includes {match['path']}"
 
 
 def named_by_tests() -> tuple[set[str], set[str]]:
