@@ -15,7 +15,7 @@ runs `harness.py` in the first:
   only difference.
 
 The servers are `apps/ours.py`, `apps/ref14.py` and `apps/floor.py`, all running the callbacks of
-`apps/callbacks.py` under uvicorn on 127.0.0.1. See `benchmarks/README.md` for what is measured.
+`apps/callbacks.py` under uvicorn on 127.0.0.1. See `docs/benchmarks.md` for what is measured.
 """
 
 import os

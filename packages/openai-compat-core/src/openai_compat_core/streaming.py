@@ -220,7 +220,9 @@ class EventStreamResponse(StreamingResponse):
         source: the user's sync or async iterable of chunks.
         encoder: the API's encoder (see `StreamEncoder`).
         log: where the traceback of a mid-stream failure goes.
-        status_code, headers, background: as for Starlette responses.
+        status_code: as for Starlette responses.
+        headers: as for Starlette responses.
+        background: as for Starlette responses.
         max_buffered: how many encoded chunks a producer may get ahead of the client (see `DEFAULT_MAX_BUFFERED`).
 
     For code written against the 1.x helpers, iterating `body_iterator` yields one `str` per SSE
