@@ -78,7 +78,7 @@ LIMITS = (
     ),
     Limit(
         "Encoded chunks a stream may run ahead of its client",
-        "openai_compat_core.DEFAULT_MAX_BUFFERED",
+        "openai_compat_core.streaming.DEFAULT_MAX_BUFFERED",
         "chunks",
         "`max_buffered=` on `EventStreamResponse`",
         "the generator waits until the client reads (back-pressure)",

@@ -17,7 +17,7 @@ def stream_frames(server: Any, path: str, body: dict[str, Any]) -> list[str]:
 def test_sync_generator(serve: Any, sdk: Any, chat_text: Any) -> None:
     client = sdk(serve("callbacks/generator.py"))
     chunks = client.chat_stream()
-    assert [c.choices[0].delta.content for c in chunks] == ["Hello", " from", " a", " generator", None]
+    assert [c.choices[0].delta.content for c in chunks] == ["Hello", " from", " a", " generator", ""]
     assert client.chat().choices[0].message.content == "Hello from a generator"
     events, _ = client.response_events()
     deltas = [e.delta for e in events if e.type == "response.output_text.delta"]

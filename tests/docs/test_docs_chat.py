@@ -16,7 +16,7 @@ def test_quick_start(serve: Any, check_client: Any, sdk: Any) -> None:
     assert [model.id for model in client.client.models.list()] == ["echo"]
     assert client.chat("x", model="echo").choices[0].message.content == "You said: x"
     # A `str` answers a streaming client as one delta.
-    assert [c.choices[0].delta.content for c in client.chat_stream("x", model="echo")] == ["You said: x", None]
+    assert [c.choices[0].delta.content for c in client.chat_stream("x", model="echo")] == ["You said: x", ""]
     # The path without /v1, as in 1.x.
     alias = httpx.post(
         f"{server.url}/chat/completions", json={"model": "echo", "messages": [{"role": "user", "content": "x"}]}

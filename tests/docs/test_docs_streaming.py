@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 
-from openai_compat_core import SSE_HEADERS
+from openai_compat_core.streaming import SSE_HEADERS
 
 TRANSCRIPT = "streaming/chat_stream.txt"
 
