@@ -1,0 +1,191 @@
+"""The embeddings router factory: `POST /v1/embeddings` (and `/embeddings`)."""
+
+# No `from __future__ import annotations` here: FastAPI must resolve the endpoint's annotations.
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from fastapi import APIRouter, Request, params
+from starlette.responses import Response
+
+from openai_compat_core.callbacks import Callback, PostHook, PreHook, ensure_async, request_headers, run_hook
+from openai_compat_core.cancellation import cancel_on_disconnect
+from openai_compat_core.errors import DEFAULT_MAX_BODY_SIZE, OpenAIHTTPException, callback_errors
+from openai_compat_core.models import ErrorResponse
+from openai_compat_core.router import ERROR_RESPONSES, ModelCatalog, add_models_routes, new_api_router
+from openai_compat_core.sse import json_response
+from openai_compat_embeddings.encoding import encode_embeddings
+from openai_compat_embeddings.models import EmbeddingRequest, EmbeddingResponse
+from openai_compat_embeddings.validation import Inputs, check_encoding_format, check_input, check_request
+from openai_compat_embeddings.vectors import Vectors, vectors_from_result
+
+logger = logging.getLogger("fastapi_openai_compat.embeddings")
+
+FAILURE_PREFIX = "Pipeline execution failed"
+
+
+class RunEmbeddingsFn(Protocol):
+    """Your callback: `run_embeddings(model, inputs, body)`, sync or async, returning the vectors.
+
+    - `model`: the request's model name;
+    - `inputs`: one entry per input: the texts, or the lists of token ids exactly as sent (a request
+      with one text or one list of token ids gives a list of one);
+    - `body`: the whole request as a dict (`input` as sent, `dimensions`, `encoding_format`, `user`
+      and any field this library does not know).
+
+    Return one vector per input, in input order: a list of lists of floats, a 2-D numpy array (or
+    anything with the buffer protocol or `tolist()`), Haystack embedder output, or an
+    `EmbeddingResult` that also reports token usage. A callback that also declares a `headers`
+    parameter (or `**kwargs`) is called with `headers=` the request headers (lower-cased names).
+    Sync callbacks run in the thread pool.
+    """
+
+    def __call__(self, model: str, inputs: Inputs, body: dict[str, Any], /) -> Any: ...
+
+
+def _token_count(inputs: Inputs) -> int:
+    """Tokens in token-id inputs (what OpenAI reports as usage); 0 for texts, which only the model can count."""
+    return sum(len(item) for item in inputs if not isinstance(item, str))
+
+
+def _fit(vectors: Vectors, dimensions: int | None, model: str) -> Vectors:
+    """Vectors of the requested length: longer ones shortened (cut, then scaled to unit length)."""
+    if dimensions is None or dimensions == vectors.dimensions:
+        return vectors
+    if dimensions > vectors.dimensions:
+        raise OpenAIHTTPException(
+            400,
+            f"Invalid value for 'dimensions': the model `{model}` gives {vectors.dimensions} dimensions; "
+            f"ask for at most {vectors.dimensions}.",
+            param="dimensions",
+            code="invalid_value",
+        )
+    return vectors.shortened(dimensions)
+
+
+def create_embeddings_router(
+    *,
+    run_embeddings: Callable[..., Any],
+    list_models: Callable[..., Any] | None = None,
+    pre_hook: PreHook | None = None,
+    post_hook: PostHook | None = None,
+    owned_by: str = "custom",
+    tags: list[str] | None = None,
+    include_models_endpoints: bool = False,
+    dependencies: Sequence[params.Depends] | None = None,
+    validate_model: bool = False,
+    max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+    expose_errors: bool = True,
+) -> APIRouter:
+    """Create a router serving OpenAI's embeddings API from your `run_embeddings` callback.
+
+    Routes: `POST /v1/embeddings` and `POST /embeddings`; with `include_models_endpoints=True` also the
+    models endpoints (`GET /v1/models`, `GET /v1/models/{model}` and their aliases).
+
+    The request is checked as OpenAI checks it (400 naming the parameter: an empty input, more than
+    2,048 inputs, an unknown `encoding_format`, `dimensions` below 1), then `run_embeddings(model,
+    inputs, body)` runs (see `RunEmbeddingsFn`). With `encoding_format: "base64"` (the `openai`
+    SDK's default) each vector is sent as its little-endian float32 bytes in base64, otherwise as
+    numbers. With `dimensions`, longer vectors are cut to that length and scaled back to unit length,
+    as OpenAI's shortened embeddings are (vectors of exactly that length are sent as they are; asking
+    for more dimensions than the model gives is a 400). A result that is not one vector per input,
+    all of one length, is a 500 naming the problem.
+
+    Args:
+        run_embeddings: your callback, `(model, inputs, body)`; sync or async.
+        list_models: returns the names of the models you serve; sync or async. Needed by
+            `include_models_endpoints` and `validate_model`.
+        pre_hook: called with the `EmbeddingRequest`; returns a replacement or `None` to keep it.
+        post_hook: called with the callback's result; returns a replacement or `None` to keep it.
+        owned_by: `owned_by` of the model objects (with `include_models_endpoints`).
+        tags: OpenAPI tags (default `["openai"]`).
+        include_models_endpoints: also serve the models endpoints. Off by default so that this router
+            can sit next to a chat router or a models router in one app.
+        dependencies: FastAPI dependencies for every route, e.g. `[Depends(APIKeyAuth())]`.
+        validate_model: answer 404 `model_not_found` when `list_models` does not name the request's
+            model (checked after `pre_hook`); off by default, the callback decides.
+        max_body_size: request body limit in bytes (`None` for none); larger bodies get 413.
+        expose_errors: when a hook or `run_embeddings` raises (anything but an `HTTPException`), answer
+            `Pipeline execution failed: <message>` (the default), or with `False` only
+            `Pipeline execution failed.`. Tracebacks go to the `fastapi_openai_compat.embeddings` logger.
+
+    A callback refuses a request (an input over its model's token limit, say) by raising
+    `OpenAIHTTPException` (or FastAPI's `HTTPException`), which is answered with its status and message.
+    If the client disconnects first, an async `run_embeddings` is cancelled; a sync one cannot be
+    interrupted and its result is dropped.
+
+    Returns:
+        An `APIRouter` to include in your app.
+
+    Raises:
+        ValueError: `include_models_endpoints` or `validate_model` without `list_models`.
+    """
+    if list_models is None and (include_models_endpoints or validate_model):
+        raise ValueError("include_models_endpoints and validate_model need list_models")
+    catalog = ModelCatalog(list_models, owned_by=owned_by, expose_errors=expose_errors) if list_models else None
+    run = Callback(run_embeddings, optional=("headers",))
+    wants_headers = run.accepts("headers")
+    pre = ensure_async(pre_hook) if pre_hook is not None else None
+    post = ensure_async(post_hook) if post_hook is not None else None
+    route_tags: list[Any] = list(tags or ["openai"])
+
+    router = new_api_router(dependencies=dependencies, max_body_size=max_body_size)
+    responses: dict[int | str, dict[str, Any]] = dict(ERROR_RESPONSES)
+    if validate_model:
+        responses[404] = {"model": ErrorResponse, "description": "Unknown model."}
+    route_params: dict[str, Any] = {
+        "response_model": EmbeddingResponse,
+        "tags": route_tags,
+        "summary": "Create embeddings",
+        "description": "Embeds the input (texts or token ids) for OpenAI embeddings API clients.",
+        "responses": responses,
+    }
+
+    # `/v1` first: FastAPI tries a request on every route before the one that matches.
+    @router.post("/embeddings", **route_params, operation_id="openai_embeddings_alias")
+    @router.post("/v1/embeddings", **route_params, operation_id="openai_embeddings")
+    async def create_embeddings(embedding_req: EmbeddingRequest, http_request: Request) -> Response:
+        inputs = check_request(embedding_req)
+        request = embedding_req
+        if pre is not None:
+            with callback_errors(FAILURE_PREFIX, logger, expose=expose_errors):
+                request = await run_hook(pre, embedding_req)
+            inputs = check_input(request.input)
+        if catalog is not None and validate_model:
+            await catalog.require(request.model)
+        body = request.model_dump()
+        extra = {"headers": request_headers(http_request.headers)} if wants_headers else {}
+        with callback_errors(FAILURE_PREFIX, logger, expose=expose_errors):
+            # Nobody waits for the answer of a client that left: stop (async) or drop (sync) the work.
+            result = await cancel_on_disconnect(http_request, run(request.model, inputs, body, **extra))
+            result = await run_hook(post, result)
+        vectors, usage = vectors_from_result(result, len(inputs))
+        vectors = _fit(vectors, request.dimensions, request.model)
+        if usage is None:
+            prompt = total = _token_count(inputs)
+        else:
+            prompt, total = usage["prompt_tokens"], usage["total_tokens"]
+        answer = encode_embeddings(
+            vectors,
+            model=request.model,
+            encoding_format=check_encoding_format(request.encoding_format),
+            prompt_tokens=prompt,
+            total_tokens=total,
+        )
+        return json_response(answer)
+
+    if include_models_endpoints and list_models is not None:
+        # Added to this router itself (they take its dependencies), after the route most requests take.
+        add_models_routes(
+            router,
+            list_models=list_models,
+            owned_by=owned_by,
+            tags=route_tags,
+            operation_id_prefix="embeddings_openai",
+            expose_errors=expose_errors,
+        )
+    return router
+
+
+__all__ = ["RunEmbeddingsFn", "create_embeddings_router"]
