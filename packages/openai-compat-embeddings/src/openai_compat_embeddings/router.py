@@ -14,8 +14,7 @@ from openai_compat_core.cancellation import cancel_on_disconnect
 from openai_compat_core.errors import DEFAULT_MAX_BODY_SIZE, OpenAIHTTPException, callback_errors
 from openai_compat_core.models import ErrorResponse
 from openai_compat_core.router import ERROR_RESPONSES, ModelCatalog, add_models_routes, new_api_router
-from openai_compat_core.sse import json_response
-from openai_compat_embeddings.encoding import encode_embeddings
+from openai_compat_embeddings.encoding import PiecesResponse, encode_embeddings_pieces
 from openai_compat_embeddings.models import EmbeddingRequest, EmbeddingResponse
 from openai_compat_embeddings.validation import Inputs, check_encoding_format, check_input, check_request
 from openai_compat_embeddings.vectors import Vectors, vectors_from_result
@@ -166,14 +165,14 @@ def create_embeddings_router(
             prompt = total = _token_count(inputs)
         else:
             prompt, total = usage["prompt_tokens"], usage["total_tokens"]
-        answer = encode_embeddings(
+        pieces = encode_embeddings_pieces(
             vectors,
             model=request.model,
             encoding_format=check_encoding_format(request.encoding_format),
             prompt_tokens=prompt,
             total_tokens=total,
         )
-        return json_response(answer)
+        return PiecesResponse(pieces)
 
     if include_models_endpoints and list_models is not None:
         # Added to this router itself (they take its dependencies), after the route most requests take.
