@@ -16,7 +16,13 @@ from openai_compat_core.models import ErrorResponse
 from openai_compat_core.router import ERROR_RESPONSES, ModelCatalog, add_models_routes, new_api_router
 from openai_compat_embeddings.encoding import PiecesResponse, encode_embeddings_pieces
 from openai_compat_embeddings.models import EmbeddingRequest, EmbeddingResponse
-from openai_compat_embeddings.validation import Inputs, check_encoding_format, check_input, check_request
+from openai_compat_embeddings.validation import (
+    Inputs,
+    check_dimensions,
+    check_encoding_format,
+    check_input,
+    check_request,
+)
 from openai_compat_embeddings.vectors import Vectors, vectors_from_result
 
 logger = logging.getLogger("fastapi_openai_compat.embeddings")
@@ -160,7 +166,7 @@ def create_embeddings_router(
             result = await cancel_on_disconnect(http_request, run(request.model, inputs, body, **extra))
             result = await run_hook(post, result)
         vectors, usage = vectors_from_result(result, len(inputs))
-        vectors = _fit(vectors, request.dimensions, request.model)
+        vectors = _fit(vectors, check_dimensions(request.dimensions), request.model)
         if usage is None:
             prompt = total = _token_count(inputs)
         else:
