@@ -10,12 +10,15 @@ numbers, base64 float32) must give back the very same numbers.
 """
 
 import base64
+import gc
 import hashlib
 import math
 import struct
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import openai
 import pytest
 from fastapi import FastAPI
@@ -160,24 +163,35 @@ async def test_async_sdk(kind: str, base_url: str) -> None:
 # --- LangChain --------------------------------------------------------------------------------------------
 
 
-def langchain_embeddings(base_url: str, **options: Any) -> Any:
+def langchain_embeddings(base_url: str, http_client: httpx.Client | httpx.AsyncClient, **options: Any) -> Any:
+    """LangChain's client on our server, with an HTTP client the test closes (LangChain never closes its own)."""
     langchain_openai = pytest.importorskip("langchain_openai")
+    sync = http_client if isinstance(http_client, httpx.Client) else None
+    asynchronous = http_client if isinstance(http_client, httpx.AsyncClient) else None
     return langchain_openai.OpenAIEmbeddings(
-        model="lists", base_url=base_url, api_key="unused", max_retries=0, **options
+        model="lists",
+        base_url=base_url,
+        api_key="unused",
+        max_retries=0,
+        http_client=sync,
+        http_async_client=asynchronous,
+        **options,
     )
 
 
 def test_langchain_texts(base_url: str, model: Model) -> None:
-    embeddings = langchain_embeddings(base_url, check_embedding_ctx_length=False)
-    assert embeddings.embed_documents(TEXTS) == [vector(text) for text in TEXTS]
-    assert embeddings.embed_query(TEXTS[2]) == vector(TEXTS[2])
+    with httpx.Client() as http_client:
+        embeddings = langchain_embeddings(base_url, http_client, check_embedding_ctx_length=False)
+        assert embeddings.embed_documents(TEXTS) == [vector(text) for text in TEXTS]
+        assert embeddings.embed_query(TEXTS[2]) == vector(TEXTS[2])
     assert model.calls[0][0] == TEXTS
 
 
 async def test_langchain_texts_async(base_url: str) -> None:
-    embeddings = langchain_embeddings(base_url, check_embedding_ctx_length=False)
-    assert await embeddings.aembed_documents(TEXTS) == [vector(text) for text in TEXTS]
-    assert await embeddings.aembed_query(TEXTS[0]) == vector(TEXTS[0])
+    async with httpx.AsyncClient() as http_client:
+        embeddings = langchain_embeddings(base_url, http_client, check_embedding_ctx_length=False)
+        assert await embeddings.aembed_documents(TEXTS) == [vector(text) for text in TEXTS]
+        assert await embeddings.aembed_query(TEXTS[0]) == vector(TEXTS[0])
 
 
 def test_langchain_token_ids(base_url: str, model: Model, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -191,32 +205,53 @@ def test_langchain_token_ids(base_url: str, model: Model, monkeypatch: pytest.Mo
         name="test-bytes", pat_str=r"[\s\S]", mergeable_ranks={bytes([b]): b for b in range(256)}, special_tokens={}
     )
     monkeypatch.setattr(tiktoken, "encoding_for_model", lambda name: byte_level)
-    embeddings = langchain_embeddings(base_url)
-    assert embeddings.embed_documents(TEXTS) == [vector(text) for text in TEXTS]
+    with httpx.Client() as http_client:
+        embeddings = langchain_embeddings(base_url, http_client)
+        assert embeddings.embed_documents(TEXTS) == [vector(text) for text in TEXTS]
     assert model.calls[0][0] == [list(text.encode()) for text in TEXTS]
     assert model.calls[0][1]["encoding_format"] == "base64"
+
+
+@pytest.fixture
+def closed_afterwards() -> Iterator[list[Any]]:
+    """Haystack components to close after the test (their OpenAI clients hold connections)."""
+    components: list[Any] = []
+    yield components
+    for component in components:
+        close = getattr(component, "close", None)
+        if close is not None:
+            close()
+    # Haystack releases before 3.4 have no close(): their clients are collected here, quietly.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        components.clear()
+        gc.collect()
 
 
 # --- Haystack -----------------------------------------------------------------------------------------------
 
 
-def test_haystack_text_and_document_embedders(base_url: str, model: Model) -> None:
+def test_haystack_text_and_document_embedders(base_url: str, model: Model, closed_afterwards: list[Any]) -> None:
     haystack = pytest.importorskip("haystack")
     from haystack.components.embedders import OpenAIDocumentEmbedder, OpenAITextEmbedder
     from haystack.utils import Secret
 
     key = Secret.from_token("unused")
     text_embedder = OpenAITextEmbedder(api_key=key, model="numpy", api_base_url=base_url)
+    closed_afterwards.append(text_embedder)
     result = text_embedder.run(text=TEXTS[0])
     assert result["embedding"] == vector(TEXTS[0])
     assert result["meta"]["model"] == "numpy"
 
     document_embedder = OpenAIDocumentEmbedder(api_key=key, model="lists", api_base_url=base_url, progress_bar=False)
+    closed_afterwards.append(document_embedder)
     documents = [haystack.Document(content=text) for text in TEXTS]
     embedded = document_embedder.run(documents=documents)["documents"]
     assert [document.embedding for document in embedded] == [vector(text) for text in TEXTS]
     assert model.calls[-1][0] == TEXTS
     assert model.calls[-1][1]["encoding_format"] == "float"
 
-    shorter = OpenAITextEmbedder(api_key=key, model="lists", api_base_url=base_url, dimensions=5).run(text=TEXTS[1])
+    shorter_embedder = OpenAITextEmbedder(api_key=key, model="lists", api_base_url=base_url, dimensions=5)
+    closed_afterwards.append(shorter_embedder)
+    shorter = shorter_embedder.run(text=TEXTS[1])
     assert shorter["embedding"] == pytest.approx(shortened(vector(TEXTS[1]), 5), abs=1e-12)
