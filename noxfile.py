@@ -1,4 +1,4 @@
-"""Nox sessions: tests on every supported Python, isolation, lint, typecheck and build.
+"""Nox sessions: tests on every supported Python, isolation (responses, embeddings), lint, typecheck and build.
 
 ``nox`` with no arguments runs every session but the long ones (``fuzz``, ``soak``, ``bench``), which
 run by name: ``nox -s fuzz``. Interpreters come from the machine (pyenv here): uv is not allowed to
@@ -60,6 +60,7 @@ DISTRIBUTIONS = {
     "openai-compat-chat": "openai_compat_chat",
     "openai-compat-responses": "openai_compat_responses",
     "openai-compat-files": "openai_compat_files",
+    "openai-compat-embeddings": "openai_compat_embeddings",
     "fastapi-openai-compat": "fastapi_openai_compat",
 }
 META = "fastapi-openai-compat"
@@ -78,6 +79,10 @@ TEST_DEPS = [
     # Property-based fuzzing from the OpenAPI schema (tests/test_fuzz_schema.py). Python 3.10 gets the
     # last 4.x release that supports it.
     "schemathesis>=4.30",
+    # Embeddings: numpy arrays as callback results, and LangChain's OpenAIEmbeddings as a client. Neither is
+    # a dependency of any distribution (the isolation_embeddings session proves numpy is not needed).
+    "numpy>=1.26",
+    "langchain-openai>=0.2",
 ]
 
 
@@ -90,7 +95,7 @@ def package_dir(distribution: str) -> str:
 
 
 def editable_workspace(*, haystack: bool = True) -> list[str]:
-    """Return ``uv pip install`` arguments for all five distributions, editable (meta with ``[haystack]``).
+    """Return ``uv pip install`` arguments for all six distributions, editable (meta with ``[haystack]``).
 
     They go into one install call so that the siblings' ``==`` pins are satisfied by these local paths
     and never looked up on an index.
@@ -126,6 +131,23 @@ def isolation(session: nox.Session) -> None:
         "pytest",
     )
     session.run("python", "-I", "tests/isolation/check_responses_alone.py")
+
+
+@nox.session(python=TOOLS_PYTHON)
+def isolation_embeddings(session: nox.Session) -> None:
+    """Install openai-compat-embeddings alone (with core) and prove it serves without its siblings or numpy."""
+    session.install(
+        # Rebuilt from the working tree, as in `isolation`.
+        "--reinstall-package",
+        "openai-compat-core",
+        "--reinstall-package",
+        "openai-compat-embeddings",
+        package_dir("openai-compat-core"),
+        package_dir("openai-compat-embeddings"),
+        "uvicorn",
+        "httpx",
+    )
+    session.run("python", "-I", "tests/isolation/check_embeddings_alone.py")
 
 
 @nox.session(python=TOOLS_PYTHON)

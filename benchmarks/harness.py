@@ -28,6 +28,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import embeddings_bench
 import httptools
 import uvloop
 
@@ -342,6 +343,8 @@ class Checks:
     """What the output checks found: per (server, api, kind) the events a stream adds to its chunks."""
 
     overhead: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    # Embeddings: the answer's length in bytes per (encoding_format, kind), the same for ours and the floor.
+    embedding_sizes: dict[tuple[str, str], int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -376,6 +379,7 @@ async def check_outputs(servers: list[Server], reference: str, floor: str) -> Ch
                 if counts[1] - counts[0] != 1:
                     checks.problems.append(f"{server.name} {api} {kind}: {counts[1] - counts[0]} events per chunk")
                 checks.overhead[server.name, api, kind] = counts[0] - 3
+    await check_embeddings(servers, reference, floor, checks)
     for (name, api, kind), (body, ctype) in bodies.items():
         if name != reference:
             continue
@@ -391,6 +395,62 @@ async def check_outputs(servers: list[Server], reference: str, floor: str) -> Ch
         f"{identical - sum(1 for p in checks.problems if 'floor' in p)}/{identical} answers"
     )
     return checks
+
+
+async def post_whole(port: int, path: str, body: dict[str, Any]) -> tuple[int, bytes, bytes | None]:
+    """One request on a fresh connection; the status, the whole body and its content type."""
+    connection = await _connect(port)
+    parts: list[bytes] = []
+    try:
+        status = await connection.request(_post(port, path, body), parts.append)
+    finally:
+        connection.close()
+    return status, b"".join(parts), connection.header(b"content-type")
+
+
+async def check_embeddings(servers: list[Server], reference: str, floor: str, checks: Checks) -> None:
+    """Each embeddings answer of ours carries the callback's vectors, and the floor's bytes are the same."""
+    by_name = {server.name: server for server in servers}
+    for _, (_, fmt, kind) in embeddings_bench.scenarios():
+        body = embeddings_bench.request_body(fmt, kind)
+        answers = {}
+        for name in (reference, floor):
+            status, answer, ctype = await post_whole(by_name[name].port, embeddings_bench.PATH, body)
+            if status != 200 or ctype != b"application/json":
+                checks.problems.append(f"{name} embeddings {fmt} {kind}: status {status}, {ctype!r}: {answer[:300]!r}")
+                return
+            answers[name] = answer
+        checks.problems += embeddings_bench.check_answer(answers[reference], fmt, kind)
+        if answers[floor] != answers[reference]:
+            checks.problems.append(f"the floor app's embeddings {fmt} {kind} answer differs from this project's")
+        checks.embedding_sizes[fmt, kind] = len(answers[reference])
+    checks.notes.append(
+        f"embeddings answers checked (the callback's vectors, floor byte-identical): {len(checks.embedding_sizes)}/4"
+    )
+
+
+async def run_embeddings(server: Server, fmt: str, kind: str, requests: int, size: int) -> Sample:
+    """`requests` embeddings requests, one after the other on one keep-alive connection."""
+    raw = _post(server.port, embeddings_bench.PATH, embeddings_bench.request_body(fmt, kind))
+    connection = await _connect(server.port)
+    received = 0
+
+    def count(data: bytes) -> None:
+        nonlocal received
+        received += len(data)
+
+    async def work() -> None:
+        nonlocal received
+        for _ in range(requests):
+            received = 0
+            status = await connection.request(raw, count)
+            if status != 200 or received != size:
+                raise AssertionError(f"{server.name} embeddings {fmt} {kind}: status {status}, {received} bytes")
+
+    try:
+        return await _measure(server, requests, work)
+    finally:
+        connection.close()
 
 
 def _streamed_text(api: str, parser: SSEParser) -> str:
@@ -421,6 +481,7 @@ class Plan:
     upload_mib: int
     upload_rounds: int
     only: str | None = None
+    embedding_requests: int = 8
 
 
 def scenarios(plan: Plan) -> list[tuple[str, tuple[Any, ...]]]:
@@ -432,6 +493,7 @@ def scenarios(plan: Plan) -> list[tuple[str, tuple[Any, ...]]]:
         for kind in ("sync", "async"):
             for streams, chunks in plan.stream_shapes:
                 out.append((f"stream {api} {kind} {streams}x{chunks:,}", ("stream", api, kind, streams, chunks)))
+    out += embeddings_bench.scenarios()
     return [(label, spec) for label, spec in out if plan.only is None or plan.only in label]
 
 
@@ -444,6 +506,10 @@ async def measure_all(servers: list[Server], plan: Plan, checks: Checks) -> dict
         if spec[0] == "nonstream":
             requests = max(plan.concurrency, plan.requests // 10) if warm else plan.requests
             return await run_non_stream(server, spec[1], requests, plan.concurrency)
+        if spec[0] == "embeddings":
+            _, fmt, kind = spec
+            size = checks.embedding_sizes[fmt, kind]
+            return await run_embeddings(server, fmt, kind, 1 if warm else plan.embedding_requests, size)
         _, api, kind, streams, chunks = spec
         overhead = checks.overhead[server.name, api, kind]
         count = max(10, chunks // 10) if warm else chunks
@@ -451,13 +517,15 @@ async def measure_all(servers: list[Server], plan: Plan, checks: Checks) -> dict
 
     for label, spec in todo:
         started = time.perf_counter()
-        for server in servers:
+        # 1.4.0 has no embeddings endpoint: those scenarios compare ours with the floor only.
+        taking_part = [s for s in servers if spec[0] != "embeddings" or s.name != "1.4.0"]
+        for server in taking_part:
             await one(server, spec, warm=True)
         # The servers take turns, round after round (A B C, B C A, C A B, ...): runs that are compared
         # are seconds apart, and drift on a busy machine spreads over all of them.
         for round_index in range(plan.rounds):
-            shift = round_index % len(servers)
-            for server in servers[shift:] + servers[:shift]:
+            shift = round_index % len(taking_part)
+            for server in taking_part[shift:] + taking_part[:shift]:
                 results.setdefault((label, server.name), []).append(await one(server, spec))
         print(f"{label}: {time.perf_counter() - started:.0f} s", flush=True)
     return results
@@ -556,14 +624,19 @@ def report(
         "",
         f"Rounds: {plan.rounds} per scenario, servers taking turns; figures are medians, ratios the median of "
         f"each round's ratio. Non-stream: {plan.requests:,} requests over {plan.concurrency} connections per run.",
-        "",
-        "| scenario | unit | ours /s | 1.4.0 /s | floor /s | ours CPU µs | 1.4.0 CPU µs | floor CPU µs "
-        "| CPU ours/1.4.0 | CPU ours/floor | target | |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
+    if any(spec[0] != "embeddings" for _, spec in scenarios(plan)):
+        lines += [
+            "",
+            "| scenario | unit | ours /s | 1.4.0 /s | floor /s | ours CPU µs | 1.4.0 CPU µs | floor CPU µs "
+            "| CPU ours/1.4.0 | CPU ours/floor | target | |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        ]
     limits = {t.label: t for t in targets(plan)}
     all_met = True
-    for label, _ in scenarios(plan):
+    for label, spec in scenarios(plan):
+        if spec[0] == "embeddings":
+            continue
         unit = "request" if label.startswith("non-stream") else "chunk"
         rate = {n: _median([s.rate for s in results[label, n]]) for n in names}
         cpu = {n: _median([s.cpu_us for s in results[label, n]]) for n in names}
@@ -608,6 +681,10 @@ def report(
             lines.append(
                 f"| {name} | {growth:.1f} | {seconds:.2f} | {plan.upload_mib / seconds:.0f} | {goal} | {verdict} |"
             )
+    embedding_lines, embeddings_met = embeddings_bench.table(results, checks.embedding_sizes, plan, ours, floor)
+    if any(spec[0] == "embeddings" for _, spec in scenarios(plan)):
+        lines += embedding_lines
+        all_met = all_met and embeddings_met
     lines += ["", *checks.notes]
     return "\n".join(lines), all_met
 
@@ -626,7 +703,7 @@ def main(argv: list[str], ours_python: str, ref_python: str) -> int:
     args, _ = parser.parse_known_args(argv)
 
     if args.quick:
-        plan = Plan(args.rounds or 3, 1000, 16, [(1, 5000), (16, 500)], args.upload_mib, 1, args.only)
+        plan = Plan(args.rounds or 3, 1000, 16, [(1, 5000), (16, 500)], args.upload_mib, 1, args.only, 3)
     else:
         plan = Plan(args.rounds or 9, 4000, 16, [(1, 20000), (16, 2000)], args.upload_mib, 3, args.only)
 

@@ -9,7 +9,7 @@ standard library itself: it makes two virtual environments under `benchmarks/.ve
 runs `harness.py` in the first:
 
 - `ours`: this repository's packages (editable, so the working tree is measured), uvicorn, uvloop,
-  httptools, httpx;
+  httptools, httpx, and numpy and orjson for the embeddings scenarios (never dependencies of the library);
 - `ref14`: fastapi-openai-compat 1.4.0 from PyPI, with every shared dependency (FastAPI, Starlette,
   pydantic, uvicorn, uvloop, httptools, ...) pinned to the version `ours` has, so the library is the
   only difference.
@@ -29,8 +29,16 @@ ROOT = HERE.parent
 VENVS = HERE / ".venvs"
 OURS = VENVS / "ours"
 REF = VENVS / "ref14"
-PACKAGES = ["openai-compat-core", "openai-compat-chat", "openai-compat-responses", "openai-compat-files"]
+PACKAGES = [
+    "openai-compat-core",
+    "openai-compat-chat",
+    "openai-compat-responses",
+    "openai-compat-files",
+    "openai-compat-embeddings",
+]
 SERVER_DEPS = ["uvicorn", "uvloop", "httptools"]
+# The embeddings scenarios only: numpy arrays as callback results, orjson in the floor app.
+BENCH_DEPS = ["numpy", "orjson"]
 REFERENCE = "fastapi-openai-compat==1.4.0"
 
 
@@ -67,7 +75,8 @@ def make_environments(uv: list[str]) -> None:
             run([*uv, "venv", "--quiet", "--python", env_python, str(venv)])
     editable = [arg for name in PACKAGES for arg in ("-e", str(ROOT / "packages" / name))]
     print("installing this project into benchmarks/.venvs/ours ...", flush=True)
-    run([*uv, "pip", "install", "--quiet", "--python", str(python_of(OURS)), *editable, *SERVER_DEPS, "httpx"])
+    ours = [*editable, *SERVER_DEPS, *BENCH_DEPS, "httpx"]
+    run([*uv, "pip", "install", "--quiet", "--python", str(python_of(OURS)), *ours])
 
     # Everything ours has that is not ours becomes a constraint of the reference environment.
     frozen = run([*uv, "pip", "freeze", "--python", str(python_of(OURS))]).splitlines()

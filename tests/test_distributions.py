@@ -1,4 +1,4 @@
-"""The five distributions agree on their version, pin each other with ``==`` and ship the same metadata."""
+"""The six distributions agree on their version, pin each other with ``==`` and ship the same metadata."""
 
 import sys
 from pathlib import Path
@@ -21,6 +21,7 @@ DISTRIBUTIONS = {
     "openai-compat-chat": "openai_compat_chat",
     "openai-compat-responses": "openai_compat_responses",
     "openai-compat-files": "openai_compat_files",
+    "openai-compat-embeddings": "openai_compat_embeddings",
     "fastapi-openai-compat": "fastapi_openai_compat",
 }
 META = "fastapi-openai-compat"
@@ -49,7 +50,7 @@ def version() -> str:
     return versions.pop()
 
 
-def test_workspace_holds_exactly_the_five_distributions() -> None:
+def test_workspace_holds_exactly_the_six_distributions() -> None:
     members = {path.parent.name for path in (ROOT / "packages").glob("*/pyproject.toml")}
     assert members == set(DISTRIBUTIONS)
     assert {project_table(distribution)["name"] for distribution in DISTRIBUTIONS} == set(DISTRIBUTIONS)
@@ -82,7 +83,7 @@ def test_dependency_boundaries() -> None:
 
     assert siblings("openai-compat-core") == set()
     assert third_party("openai-compat-core") == {"fastapi", "pydantic"}
-    for api in ("openai-compat-chat", "openai-compat-responses"):
+    for api in ("openai-compat-chat", "openai-compat-responses", "openai-compat-embeddings"):
         assert siblings(api) == {"openai-compat-core"}
         assert third_party(api) == set()
     assert siblings("openai-compat-files") == {"openai-compat-core"}

@@ -5,8 +5,11 @@ it with the `openai` SDK and with the example clients (run as programs too), the
 `responses_with_files.py` has its own tests in `test_files_example.py`.
 """
 
+import array
 import contextlib
+import importlib.util
 import json
+import math
 import os
 import socket
 import subprocess
@@ -142,6 +145,12 @@ def basic_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def haystack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     pytest.importorskip("haystack")
     with running("haystack_chat", tmp_path_factory.mktemp("logs"), "--delay", "0") as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def embeddings_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running("embeddings", tmp_path_factory.mktemp("logs")) as base_url:
         yield base_url
 
 
@@ -283,3 +292,43 @@ def test_responses_basic_client_program(responses_url: str) -> None:
         "tool output: snowing, -3 °C",
         "final: The weather in Oslo: snowing, -3 °C",
     ]
+
+
+# --- embeddings.py ------------------------------------------------------------------------------
+
+
+def example_module(name: str) -> Any:
+    """Import an example as a module (to compute what its server must answer)."""
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_embeddings_example_with_the_sdk(embeddings_url: str) -> None:
+    example = example_module("embeddings")
+    documents = ["The cat sat on the mat.", "Stock markets fell sharply today.", "A dog chased the cat."]
+    with sdk(embeddings_url) as client:
+        assert [model.id for model in client.models.list()] == ["hashing-256"]
+        result = client.embeddings.create(model="hashing-256", input=documents)
+        vectors = [item.embedding for item in result.data]
+        # The SDK's default (base64) carries float32: the example's doubles, rounded once.
+        assert vectors == [list(array.array("f", example.embed(text))) for text in documents]
+        exact = client.embeddings.create(model="hashing-256", input=documents, encoding_format="float")
+        assert [item.embedding for item in exact.data] == [example.embed(text) for text in documents]
+        assert result.usage.prompt_tokens == 6 + 5 + 5  # words
+
+        query = client.embeddings.create(model="hashing-256", input="Where is the cat?").data[0].embedding
+        scores = [sum(a * b for a, b in zip(query, vector, strict=True)) for vector in vectors]
+        assert scores.index(min(scores)) == 1  # the text without a shared word is the least similar
+
+        short = client.embeddings.create(
+            model="hashing-256", input=documents[0], dimensions=64, encoding_format="float"
+        )
+        assert len(short.data[0].embedding) == 64
+        assert math.fsum(value * value for value in short.data[0].embedding) == pytest.approx(1.0)
+
+        with pytest.raises(openai.NotFoundError):
+            client.embeddings.create(model="text-embedding-3-small", input="x")

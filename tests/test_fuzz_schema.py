@@ -1,4 +1,4 @@
-"""Property-based fuzzing of every route of an app serving all four APIs, from the app's own OpenAPI schema.
+"""Property-based fuzzing of every route of an app serving all five APIs, from the app's own OpenAPI schema.
 
 schemathesis generates requests for each operation (valid ones, and ones that break the schema:
 wrong types, missing fields, odd strings) and checks every answer:
@@ -29,6 +29,7 @@ from fastapi import FastAPI  # noqa: E402 - after the importorskip above
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 from openai_compat_chat import create_chat_completion_router  # noqa: E402
+from openai_compat_embeddings import create_embeddings_router  # noqa: E402
 from openai_compat_files import FileObject, create_files_router  # noqa: E402
 from openai_compat_responses import create_responses_router  # noqa: E402
 
@@ -93,8 +94,30 @@ async def run_response(model: str, items: list[Any], body: dict[str, Any]) -> st
     return "Hello, world"
 
 
+MAX_DIMENSIONS = 4096
+
+
+def run_embeddings(model: str, inputs: list[Any], body: dict[str, Any]) -> list[list[float]]:
+    # A model that gives vectors of any length it is asked for, up to MAX_DIMENSIONS (3 by default).
+    dimensions = min(body.get("dimensions") or 3, MAX_DIMENSIONS)
+    return [[1.0 / (index + 1)] * dimensions for index in range(len(inputs))]
+
+
+def document_max_dimensions(app: FastAPI) -> None:
+    """Say in the schema how many dimensions this app's model gives at most.
+
+    Asking for more dimensions than the model gives is a 400 that only the model can know about; an
+    app whose models have a limit documents it like this (FastAPI serves `app.openapi_schema`).
+    """
+    schema = app.openapi()
+    for path in ("/v1/embeddings", "/embeddings"):
+        body = schema["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        body["properties"]["dimensions"]["anyOf"][0]["maximum"] = MAX_DIMENSIONS
+    app.openapi_schema = schema
+
+
 def build_app() -> FastAPI:
-    """All four APIs in one app, with callbacks that succeed at once."""
+    """All five APIs in one app, with callbacks that succeed at once."""
     store = FileStore()
     app = FastAPI()
     app.include_router(create_chat_completion_router(list_models=lambda: MODELS, run_completion=run_completion))
@@ -109,6 +132,8 @@ def build_app() -> FastAPI:
             max_file_size=1024 * 1024,
         )
     )
+    app.include_router(create_embeddings_router(run_embeddings=run_embeddings))
+    document_max_dimensions(app)
     return app
 
 

@@ -1,4 +1,4 @@
-"""Hand-written hostile requests against every route of an app serving all four APIs.
+"""Hand-written hostile requests against every route of an app serving all five APIs.
 
 Whatever arrives, the answer is never a 5xx and never a hang, always OpenAI's error envelope with
 `param` naming the field at fault when there is one, and the pipeline is not run for a refused
@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from openai_compat_chat import create_chat_completion_router
 from openai_compat_core import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_JSON_DEPTH
+from openai_compat_embeddings import create_embeddings_router
 from openai_compat_files import FileObject, create_files_router
 from openai_compat_responses import create_responses_router
 
@@ -25,6 +26,7 @@ WAIT = 10.0  # no request may take longer: a hang fails the test
 CHAT = "/v1/chat/completions"
 RESPONSES = "/v1/responses"
 FILES = "/v1/files"
+EMBEDDINGS = "/v1/embeddings"
 JSON = {"content-type": "application/json"}
 MESSAGES = [{"role": "user", "content": "hi"}]
 
@@ -55,6 +57,11 @@ def build_app(calls: Calls, *, max_body_size: int | None = DEFAULT_MAX_BODY_SIZE
             return words()
         return f"echo {model}"
 
+    def run_embeddings(model: str, inputs: list[Any], body: dict[str, Any]) -> list[list[float]]:
+        calls.count += 1
+        calls.bodies.append(body)
+        return [[0.5, -0.5] for _ in inputs]
+
     def upload(filename: str | None, content_type: str | None, content: bytes, purpose: str) -> FileObject:
         calls.count += 1
         return FileObject(id="file-1", bytes=len(content), created_at=1, filename=filename or "f", purpose=purpose)
@@ -78,6 +85,7 @@ def build_app(calls: Calls, *, max_body_size: int | None = DEFAULT_MAX_BODY_SIZE
             max_file_size=max_file_size,
         )
     )
+    app.include_router(create_embeddings_router(run_embeddings=run_embeddings, max_body_size=max_body_size))
     return app
 
 
@@ -157,7 +165,7 @@ MALFORMED = [
 ]
 
 
-@pytest.mark.parametrize("path", [CHAT, RESPONSES])
+@pytest.mark.parametrize("path", [CHAT, RESPONSES, EMBEDDINGS])
 @pytest.mark.parametrize("content", MALFORMED)
 async def test_malformed_json_is_a_400_naming_no_parameter(path: str, content: bytes, calls: Calls) -> None:
     response = await send(app_for(calls), "POST", path, content=content, headers=JSON)
@@ -166,7 +174,7 @@ async def test_malformed_json_is_a_400_naming_no_parameter(path: str, content: b
     assert calls.count == 0
 
 
-@pytest.mark.parametrize("path", [CHAT, RESPONSES])
+@pytest.mark.parametrize("path", [CHAT, RESPONSES, EMBEDDINGS])
 @pytest.mark.parametrize("content", [b"[]", b'"text"', b"1", b"null", b"true", b"[{}]"])
 async def test_a_body_that_is_not_an_object_is_a_400(path: str, content: bytes, calls: Calls) -> None:
     response = await send(app_for(calls), "POST", path, content=content, headers=JSON)
@@ -174,7 +182,7 @@ async def test_a_body_that_is_not_an_object_is_a_400(path: str, content: bytes, 
     assert calls.count == 0
 
 
-@pytest.mark.parametrize("path", [CHAT, RESPONSES, FILES])
+@pytest.mark.parametrize("path", [CHAT, RESPONSES, FILES, EMBEDDINGS])
 @pytest.mark.parametrize("content_type", ["application/json", "multipart/form-data; boundary=x", None])
 async def test_an_empty_body_is_a_400(path: str, content_type: str | None, calls: Calls) -> None:
     headers = {"content-type": content_type} if content_type else {}
@@ -216,6 +224,20 @@ WRONG_TYPES = [
     (RESPONSES, {"model": "m", "reasoning": 3}, "reasoning", "invalid_type"),
     (RESPONSES, {"model": "m", "stream_options": []}, "stream_options", "invalid_type"),
     (RESPONSES, {"model": "m", "store": {"yes": 1}}, "store", "invalid_type"),
+    (EMBEDDINGS, {"input": "hi"}, "model", "missing_required_parameter"),
+    (EMBEDDINGS, {"model": "m"}, "input", "missing_required_parameter"),
+    (EMBEDDINGS, {"model": 1, "input": "hi"}, "model", "invalid_type"),
+    (EMBEDDINGS, {"model": "m", "input": 5}, "input", "invalid_type"),
+    (EMBEDDINGS, {"model": "m", "input": None}, "input", "invalid_type"),
+    (EMBEDDINGS, {"model": "m", "input": {"text": "hi"}}, "input", "invalid_type"),
+    (EMBEDDINGS, {"model": "m", "input": [1.5, 2]}, "input", "invalid_type"),
+    (EMBEDDINGS, {"model": "m", "input": [["a"]]}, "input", "invalid_type"),
+    (EMBEDDINGS, {"model": "m", "input": [{"text": "a"}]}, "input", "invalid_type"),
+    (EMBEDDINGS, {"model": "m", "input": "hi", "encoding_format": 5}, "encoding_format", "invalid_type"),
+    (EMBEDDINGS, {"model": "m", "input": "hi", "encoding_format": ["base64"]}, "encoding_format", "invalid_type"),
+    (EMBEDDINGS, {"model": "m", "input": "hi", "dimensions": "many"}, "dimensions", "invalid_type"),
+    (EMBEDDINGS, {"model": "m", "input": "hi", "dimensions": 1.5}, "dimensions", "invalid_value"),
+    (EMBEDDINGS, {"model": "m", "input": "hi", "user": 5}, "user", "invalid_type"),
 ]
 
 
@@ -225,6 +247,29 @@ async def test_a_wrong_type_is_a_400_naming_the_parameter(
 ) -> None:
     response = await send(app_for(calls), "POST", path, json=payload)
     error = assert_envelope(response, 400, code=code, param=param)
+    assert f"'{param}'" in error["message"]
+    assert calls.count == 0
+
+
+EMBEDDING_RULES = [
+    ({"input": ""}, "input"),
+    ({"input": []}, "input"),
+    ({"input": ["ok", ""]}, "input[1]"),
+    ({"input": [[]]}, "input[0]"),
+    ({"input": ["x"] * 100_000}, "input"),
+    ({"input": [[1]] * 2049}, "input"),
+    ({"input": "x", "encoding_format": "float32"}, "encoding_format"),
+    ({"input": "x", "dimensions": 0}, "dimensions"),
+    ({"input": "x", "dimensions": -(10**30)}, "dimensions"),
+]
+
+
+@pytest.mark.parametrize(("fields", "param"), EMBEDDING_RULES)
+async def test_embeddings_value_rules_are_400s_naming_the_parameter(
+    fields: dict[str, Any], param: str, calls: Calls
+) -> None:
+    response = await send(app_for(calls), "POST", EMBEDDINGS, json={"model": "m", **fields})
+    error = assert_envelope(response, 400, code="invalid_value", param=param)
     assert f"'{param}'" in error["message"]
     assert calls.count == 0
 
@@ -257,13 +302,14 @@ async def test_unknown_fields_at_every_level_reach_the_pipeline(stream: bool, ca
     responses = {"model": "m", "input": [{"role": "user", "content": "hi", **extra}], "stream": stream, **extra}
     assert (await send(app, "POST", CHAT, json=chat)).status_code == 200
     assert (await send(app, "POST", RESPONSES, json=responses)).status_code == 200
-    assert calls.count == 2
+    assert (await send(app, "POST", EMBEDDINGS, json={"model": "m", "input": ["hi"], **extra})).status_code == 200
+    assert calls.count == 3
     for body in calls.bodies:
         assert body["x_unknown"] == extra["x_unknown"]
         assert body["__proto__"] == {"polluted": True}
 
 
-@pytest.mark.parametrize("path", [CHAT, RESPONSES])
+@pytest.mark.parametrize("path", [CHAT, RESPONSES, EMBEDDINGS])
 @pytest.mark.parametrize("stream", [False, True])
 async def test_huge_strings_under_the_limit_are_served(path: str, stream: bool, calls: Calls) -> None:
     model = "m" * 1_000_000
@@ -276,7 +322,7 @@ async def test_huge_strings_under_the_limit_are_served(path: str, stream: bool, 
     assert calls.count == 1
 
 
-@pytest.mark.parametrize("path", [CHAT, RESPONSES])
+@pytest.mark.parametrize("path", [CHAT, RESPONSES, EMBEDDINGS])
 @pytest.mark.parametrize("stream", [False, True])
 @pytest.mark.parametrize(
     "model",
@@ -299,7 +345,7 @@ async def test_unpaired_surrogates_are_echoed_as_replacement_characters(
     assert expected in text or json.dumps(expected)[1:-1] in text
 
 
-@pytest.mark.parametrize("path", [CHAT, RESPONSES])
+@pytest.mark.parametrize("path", [CHAT, RESPONSES, EMBEDDINGS])
 @pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity", b"1e999"])
 async def test_non_finite_numbers_never_make_invalid_json(path: str, constant: bytes, calls: Calls) -> None:
     base = b'"messages": [{"role": "user", "content": "hi"}]' if path == CHAT else b'"input": "hi"'
@@ -309,7 +355,7 @@ async def test_non_finite_numbers_never_make_invalid_json(path: str, constant: b
     strict_json(response.content)
 
 
-@pytest.mark.parametrize("path", [CHAT, RESPONSES])
+@pytest.mark.parametrize("path", [CHAT, RESPONSES, EMBEDDINGS])
 async def test_a_number_with_too_many_digits_is_a_400(path: str, calls: Calls) -> None:
     content = b'{"model": "m", "messages": [], "input": "x", "n": ' + b"9" * 5000 + b"}"
     response = await send(app_for(calls), "POST", path, content=content, headers=JSON)
@@ -321,7 +367,7 @@ async def test_a_number_with_too_many_digits_is_a_400(path: str, calls: Calls) -
 # --- nesting --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", [CHAT, RESPONSES])
+@pytest.mark.parametrize("path", [CHAT, RESPONSES, EMBEDDINGS])
 @pytest.mark.parametrize("where", ["extra", "message", "metadata"])
 @pytest.mark.parametrize("depth", [DEFAULT_MAX_JSON_DEPTH + 1, 300, 990, 5000, 1_000_000])
 async def test_too_deeply_nested_json_is_a_400(path: str, where: str, depth: int, calls: Calls) -> None:
@@ -338,7 +384,7 @@ async def test_too_deeply_nested_json_is_a_400(path: str, where: str, depth: int
     assert calls.count == 0
 
 
-@pytest.mark.parametrize("path", [CHAT, RESPONSES])
+@pytest.mark.parametrize("path", [CHAT, RESPONSES, EMBEDDINGS])
 async def test_nesting_up_to_the_limit_is_served(path: str, calls: Calls) -> None:
     # Depth counts every array and object, the body itself included.
     deep = nested(DEFAULT_MAX_JSON_DEPTH - 3)
@@ -352,7 +398,7 @@ async def test_nesting_up_to_the_limit_is_served(path: str, calls: Calls) -> Non
 # --- encodings and content types --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", [CHAT, RESPONSES])
+@pytest.mark.parametrize("path", [CHAT, RESPONSES, EMBEDDINGS])
 @pytest.mark.parametrize(
     "content",
     [
@@ -369,7 +415,7 @@ async def test_non_utf8_bodies_are_a_400(path: str, content: bytes, calls: Calls
     assert calls.count == 0
 
 
-@pytest.mark.parametrize("path", [CHAT, RESPONSES])
+@pytest.mark.parametrize("path", [CHAT, RESPONSES, EMBEDDINGS])
 @pytest.mark.parametrize(
     "content_type",
     ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=b", "application/xml", "*/*"],
@@ -468,6 +514,8 @@ ROUTES = {
     "/responses": {"POST"},
     FILES: {"GET", "POST"},
     "/files": {"GET", "POST"},
+    EMBEDDINGS: {"POST"},
+    "/embeddings": {"POST"},
     f"{FILES}/file-1": {"GET", "DELETE"},
     f"{FILES}/file-1/content": {"GET"},
     "/v1/models": {"GET"},
@@ -502,7 +550,7 @@ async def test_odd_model_ids_get_the_model_not_found_envelope(model: str, calls:
 # --- request body limit ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", [CHAT, RESPONSES])
+@pytest.mark.parametrize("path", [CHAT, RESPONSES, EMBEDDINGS])
 async def test_the_default_limit_refuses_a_body_over_16_mib(path: str, calls: Calls) -> None:
     content = b'{"model": "m", "input": "' + b"x" * (DEFAULT_MAX_BODY_SIZE) + b'"}'
     response = await send(app_for(calls), "POST", path, content=content, headers=JSON)
@@ -511,7 +559,7 @@ async def test_the_default_limit_refuses_a_body_over_16_mib(path: str, calls: Ca
     assert calls.count == 0
 
 
-@pytest.mark.parametrize("path", [CHAT, RESPONSES])
+@pytest.mark.parametrize("path", [CHAT, RESPONSES, EMBEDDINGS])
 async def test_each_router_takes_its_own_limit(path: str, calls: Calls) -> None:
     app = app_for(calls, max_body_size=2048)
     small = {"model": "m", "messages": MESSAGES, "input": "x" * 1000}
@@ -552,7 +600,7 @@ def _length(data: bytes) -> int:
     return 0
 
 
-@pytest.mark.parametrize("path", [CHAT, RESPONSES])
+@pytest.mark.parametrize("path", [CHAT, RESPONSES, EMBEDDINGS])
 def test_over_a_socket_a_declared_oversize_body_is_refused_before_it_is_sent(
     path: str, calls: Calls, live_server: Any
 ) -> None:
@@ -571,7 +619,7 @@ def test_over_a_socket_a_declared_oversize_body_is_refused_before_it_is_sent(
     assert calls.count == 0
 
 
-@pytest.mark.parametrize("path", [CHAT, RESPONSES])
+@pytest.mark.parametrize("path", [CHAT, RESPONSES, EMBEDDINGS])
 def test_over_a_socket_a_chunked_oversize_body_is_refused_while_it_arrives(
     path: str, calls: Calls, live_server: Any
 ) -> None:
@@ -590,7 +638,7 @@ def test_over_a_socket_a_chunked_oversize_body_is_refused_while_it_arrives(
     assert calls.count == 0
 
 
-@pytest.mark.parametrize("path", [CHAT, RESPONSES])
+@pytest.mark.parametrize("path", [CHAT, RESPONSES, EMBEDDINGS])
 @pytest.mark.parametrize(
     "headers",
     [

@@ -233,3 +233,29 @@ def test_logger_names_are_the_1x_ones() -> None:
         "fastapi_openai_compat.responses",
         "fastapi_openai_compat.files",
     } <= names
+
+
+# --- 2.0 additions: the embeddings API (no 1.x path; importable from the top-level package) ----------------
+
+EMBEDDINGS = ["Embedding", "EmbeddingRequest", "EmbeddingResponse", "EmbeddingResult", "EmbeddingUsage",
+              "RunEmbeddingsFn", "create_embeddings_router"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", EMBEDDINGS)
+def test_embeddings_names_are_the_objects_of_openai_compat_embeddings(name: str) -> None:
+    meta = importlib.import_module("fastapi_openai_compat")
+    assert name in meta.__all__
+    assert getattr(meta, name) is getattr(importlib.import_module("openai_compat_embeddings"), name)
+
+
+def test_create_embeddings_router_takes_the_options_of_the_other_routers() -> None:
+    from fastapi_openai_compat import create_embeddings_router, create_responses_router
+
+    params = inspect.signature(create_embeddings_router).parameters
+    assert all(param.kind is KW for param in params.values())
+    assert params["run_embeddings"].default is EMPTY
+    assert params["list_models"].default is None
+    shared = set(inspect.signature(create_responses_router).parameters) - {"run_response", "chunk_mapper"}
+    assert shared <= set(params)
+    for name in shared - {"list_models"}:
+        assert params[name].default == inspect.signature(create_responses_router).parameters[name].default, name

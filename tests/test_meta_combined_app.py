@@ -28,12 +28,14 @@ import fastapi_openai_compat
 from fastapi_openai_compat import (
     APIKeyAuth,
     CompletionResult,
+    EmbeddingResult,
     FileDeleted,
     FileObject,
     InputItem,
     MessageParam,
     ResponseResult,
     create_chat_completion_router,
+    create_embeddings_router,
     create_files_router,
     create_models_router,
     create_responses_router,
@@ -76,6 +78,11 @@ def run_completion(model: str, messages: list[MessageParam], body: dict[str, Any
 def run_response(model: str, input_items: list[InputItem], body: dict[str, Any]) -> ResponseResult:
     reply = reply_for(model, str(input_items[-1]["content"]))
     return words(reply) if body.get("stream") else reply
+
+
+def run_embeddings(model: str, inputs: list[Any], body: dict[str, Any]) -> EmbeddingResult:
+    vectors = [[float(len(text)), 1.0 if model == "shout" else 0.0] for text in inputs]
+    return EmbeddingResult(vectors, prompt_tokens=len(inputs))
 
 
 class MemoryFiles:
@@ -142,6 +149,7 @@ def build_app(store: MemoryFiles, dependencies: Sequence[params.Depends] | None 
             dependencies=dependencies,
         )
     )
+    app.include_router(create_embeddings_router(run_embeddings=run_embeddings, dependencies=dependencies))
     return app
 
 
@@ -179,7 +187,7 @@ def test_openapi_has_each_route_once() -> None:
     assert len(operation_ids) == len(set(operation_ids))
     paths = {path for path, _, _ in operations}
     assert {"/v1/models", "/v1/models/{model}", "/v1/chat/completions", "/v1/responses", "/v1/files",
-            "/v1/files/{file_id}", "/v1/files/{file_id}/content"} <= paths  # fmt: skip
+            "/v1/files/{file_id}", "/v1/files/{file_id}/content", "/v1/embeddings"} <= paths  # fmt: skip
     assert all(path.removeprefix("/v1") in paths for path in paths), "every route also answers without /v1"
 
 
@@ -271,6 +279,7 @@ def test_every_router_requires_the_api_key(live_server: StartServer, store: Memo
             lambda: wrong.files.retrieve("file-1"),
             lambda: wrong.files.content("file-1"),
             lambda: wrong.files.delete("file-1"),
+            lambda: wrong.embeddings.create(model="echo", input="hi"),
         ]
         for call in calls:
             with pytest.raises(openai.AuthenticationError) as refused:
@@ -295,13 +304,20 @@ def test_every_router_requires_the_api_key(live_server: StartServer, store: Memo
         uploaded = right.files.create(file=("k.txt", b"key"), purpose="user_data")
         assert right.files.content(uploaded.id).read() == b"key"
         assert right.files.delete(uploaded.id).deleted is True
+        assert right.embeddings.create(model="shout", input=["abc"]).data[0].embedding == [3.0, 1.0]
 
 
 def test_every_top_level_name_is_the_object_of_its_distribution() -> None:
-    """The meta package holds no code of its own: each exported name is defined in one of the four parts."""
+    """The meta package holds no code of its own: each exported name is defined in one of the five parts."""
     homes = [
         importlib.import_module(name)
-        for name in ("openai_compat_core", "openai_compat_chat", "openai_compat_responses", "openai_compat_files")
+        for name in (
+            "openai_compat_core",
+            "openai_compat_chat",
+            "openai_compat_responses",
+            "openai_compat_files",
+            "openai_compat_embeddings",
+        )
     ]
     for name in fastapi_openai_compat.__all__:
         if name == "__version__":
@@ -316,6 +332,12 @@ def _ruff_all_order(name: str) -> tuple[int, str]:
     if name.isupper():
         return (0, name)
     return (1, name) if name[0].isupper() else (2, name)
+
+
+def test_embeddings(client: openai.OpenAI) -> None:
+    result = client.embeddings.create(model="echo", input=["a", "four"])
+    assert [item.embedding for item in result.data] == [[1.0, 0.0], [4.0, 0.0]]
+    assert result.usage.prompt_tokens == 2
 
 
 def test_streamed_chat_frames_are_sdk_chunks_on_the_wire(live_server: StartServer, store: MemoryFiles) -> None:

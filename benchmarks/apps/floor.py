@@ -6,6 +6,8 @@ validation, no hooks, no error handling, no disconnect handling, a sync generato
 the event loop, and one `send` per frame. What the library costs is the distance to these numbers.
 """
 
+import array
+import base64
 import json
 import time
 import uuid
@@ -13,7 +15,8 @@ from collections.abc import AsyncIterator, Iterator
 from json.encoder import encode_basestring
 from typing import Any
 
-from callbacks import run
+import orjson
+from callbacks import run, run_embeddings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -248,9 +251,32 @@ async def responses(request: Request) -> Any:
     return EventStream(frames.asynchronous(result))
 
 
+# --- Embeddings ------------------------------------------------------------------------------------
+
+
+async def embeddings(request: Request) -> Any:
+    """The answer built by hand: float32 bytes from numpy or `array`, `base64.b64encode`, orjson."""
+    body = orjson.loads(await request.body())
+    model = body["model"]
+    value = body["input"]
+    inputs = [value] if isinstance(value, str) or isinstance(value[0], int) else value
+    vectors = await run_embeddings(model, inputs, body)
+    if body.get("encoding_format") == "base64":
+        if hasattr(vectors, "tobytes"):
+            rows: Any = [base64.b64encode(row.tobytes()).decode() for row in vectors]
+        else:
+            rows = [base64.b64encode(array.array("f", row).tobytes()).decode() for row in vectors]
+    else:
+        rows = vectors.tolist() if hasattr(vectors, "tolist") else vectors
+    data = [{"object": "embedding", "index": index, "embedding": row} for index, row in enumerate(rows)]
+    answer = {"object": "list", "data": data, "model": model, "usage": {"prompt_tokens": 0, "total_tokens": 0}}
+    return Response(orjson.dumps(answer), media_type="application/json")
+
+
 app = Starlette(
     routes=[
         Route("/v1/chat/completions", chat, methods=["POST"]),
         Route("/v1/responses", responses, methods=["POST"]),
+        Route("/v1/embeddings", embeddings, methods=["POST"]),
     ]
 )

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from openai_compat_core.sse import dumps
+from openai_compat_core.encoding import dumps
 from openai_compat_responses._objects import (
     RESPONSE_KEYS,
     build_response,

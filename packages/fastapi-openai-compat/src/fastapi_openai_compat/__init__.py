@@ -1,9 +1,10 @@
 """fastapi-openai-compat: turn Python callables into OpenAI-compatible HTTP APIs on FastAPI.
 
 This package re-exports the public names of `openai_compat_core`, `openai_compat_chat`,
-`openai_compat_responses` and `openai_compat_files` that applications use (every 1.4.0 name, plus
-the 2.0 additions: `APIKeyAuth`, `OpenAIHTTPException`, the Files API's list/retrieve/delete/content
-callback types, `FileList`, `FileDeleted`, `UploadStream`, ...), and keeps every 1.x import path
+`openai_compat_responses`, `openai_compat_files` and `openai_compat_embeddings` that applications use
+(every 1.4.0 name, plus the 2.0 additions: `APIKeyAuth`, `OpenAIHTTPException`, the Files API's
+list/retrieve/delete/content callback types, `FileList`, `FileDeleted`, `UploadStream`, the embeddings
+API's `create_embeddings_router`, `EmbeddingRequest`, `EmbeddingResult`, ...), and keeps every 1.x import path
 working (`fastapi_openai_compat.chat_completions.streaming`, `fastapi_openai_compat.responses.models`,
 ...). Each name is the very object defined in its distribution.
 """
@@ -40,6 +41,15 @@ from openai_compat_core.callbacks import ListModelsFn, PostHook, PreHook
 from openai_compat_core.errors import OpenAIHTTPException
 from openai_compat_core.models import ModelObject, ModelsResponse, OpenAIBaseModel
 from openai_compat_core.models_router import create_models_router
+from openai_compat_embeddings import (
+    Embedding,
+    EmbeddingRequest,
+    EmbeddingResponse,
+    EmbeddingResult,
+    EmbeddingUsage,
+    RunEmbeddingsFn,
+    create_embeddings_router,
+)
 from openai_compat_files import (
     DEFAULT_MAX_FILE_SIZE,
     DeleteFileFn,
@@ -64,6 +74,11 @@ __all__ = [
     "ChunkMapper",
     "CompletionResult",
     "DeleteFileFn",
+    "Embedding",
+    "EmbeddingRequest",
+    "EmbeddingResponse",
+    "EmbeddingResult",
+    "EmbeddingUsage",
     "FileDeleted",
     "FileList",
     "FileObject",
@@ -90,6 +105,7 @@ __all__ = [
     "RetrieveFileContentFn",
     "RetrieveFileFn",
     "RunCompletionFn",
+    "RunEmbeddingsFn",
     "RunFileUploadFn",
     "RunResponseFn",
     "StreamingFileUploadFn",
@@ -97,6 +113,7 @@ __all__ = [
     "UploadStream",
     "__version__",
     "create_chat_completion_router",
+    "create_embeddings_router",
     "create_files_router",
     "create_models_router",
     "create_openai_router",
