@@ -4,6 +4,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from openai_compat_core import default_chunk_mapper
+from openai_compat_core.chunks import Chunk as ChunkModel
 from openai_compat_core.chunks import (
     ToolCallFragment,
     extract_finish_reason,
@@ -11,6 +12,7 @@ from openai_compat_core.chunks import (
     extract_tool_call_fragments,
     extract_usage,
     is_custom_event,
+    read_chunk,
     to_chat_usage,
     to_responses_usage,
 )
@@ -139,3 +141,57 @@ def test_usage_conversions() -> None:
     }
     responses = {"input_tokens": 1, "output_tokens": 1, "total_tokens": 3}
     assert to_chat_usage(responses) == {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 3}
+
+
+# --- read_chunk: the one internal form ------------------------------------------------------------
+
+
+class Event:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+
+    def to_event_dict(self) -> dict[str, Any]:
+        return self.data
+
+
+@dataclass
+class Thinking:
+    reasoning_text: str
+
+
+def test_read_chunk_text_goes_through_the_mapper_str_included() -> None:
+    assert read_chunk("hi").text == "hi"
+    assert read_chunk("hi", lambda chunk: f"<{chunk}>").text == "<hi>"
+    assert read_chunk(Chunk(content="x")).text == "x"
+    assert read_chunk(7).text == "7"
+    # A mapper's None is no text; another non-string is written as text.
+    assert read_chunk("x", lambda chunk: None).text == ""  # type: ignore[arg-type,return-value]
+    assert read_chunk("x", lambda chunk: 42).text == "42"  # type: ignore[arg-type,return-value]
+
+
+def test_read_chunk_custom_events_carry_nothing_else() -> None:
+    read = read_chunk(Event({"type": "status", "finish_reason": "stop"}))
+    assert read == ChunkModel(event={"type": "status", "finish_reason": "stop"})
+
+
+def test_read_chunk_reasoning_before_tool_calls_and_text() -> None:
+    read = read_chunk(Chunk(content="ignored", reasoning=Thinking("why"), finish_reason="stop"))
+    assert (read.reasoning, read.text, read.finish_reason) == ("why", "", "stop")
+
+
+def test_read_chunk_keeps_text_beside_tool_calls() -> None:
+    call = {"index": 0, "id": "call_1", "function": {"name": "f", "arguments": "{}"}}
+    read = read_chunk(Chunk(content="Checking.", tool_calls=[call], meta={"usage": {"prompt_tokens": 2}}))
+    assert read.text == "Checking."
+    assert read.tool_calls == [ToolCallFragment(index=0, call_id="call_1", name="f", arguments="{}")]
+    assert read.usage == {"prompt_tokens": 2}
+
+
+def test_read_chunk_reads_dicts_by_their_keys() -> None:
+    assert read_chunk({"content": "hi", "finish_reason": "length"}) == ChunkModel(text="hi", finish_reason="length")
+    assert read_chunk({"reasoning_content": "hmm"}).reasoning == "hmm"
+    calls = read_chunk({"tool_calls": [{"index": 1, "id": "c", "name": "g", "arguments": "[]"}]}).tool_calls
+    assert calls == [ToolCallFragment(index=1, call_id="c", name="g", arguments="[]")]
+    assert read_chunk({"usage": {"total_tokens": 3}, "content": ""}).usage == {"total_tokens": 3}
+    # The mapper still receives the dict itself.
+    assert read_chunk({"x": 1}, lambda chunk: str(sorted(chunk))).text == "['x']"
