@@ -135,16 +135,16 @@ class Pipeline(Generic[RequestT]):
             if self.catalog is not None:
                 await self.catalog.require(parsed.model)  # type: ignore[attr-defined]
             body = parsed.model_dump()
-            result = await cancel_on_disconnect(request, self.call(parsed, body, request))
+            arguments = self.arguments(parsed, body)
+            call = (
+                self.callback(*arguments, headers=request_headers(request.headers))
+                if self.wants_headers
+                else self.callback(*arguments)
+            )
+            result = await cancel_on_disconnect(request, call)
             if self.post_hook is not None:
                 result = await run_hook(self.post_hook, result)
         return await self.answer(result, parsed, body, request)
-
-    async def call(self, parsed: RequestT, body: dict[str, Any], request: Request) -> Any:
-        """Call the user's callback (with `headers=` if it declares it)."""
-        if self.wants_headers:
-            return await self.callback(*self.arguments(parsed, body), headers=request_headers(request.headers))
-        return await self.callback(*self.arguments(parsed, body))
 
     async def answer(self, result: Any, parsed: RequestT, body: dict[str, Any], request: Request) -> Response:
         """Answer `result` as the request's `stream` flag asks (OpenAI's contract), whatever its shape."""

@@ -122,37 +122,31 @@ class OpenAIRoute(APIRoute):
             allowed = (self.path_methods or {}).get(self.path_format, self.methods)
             await method_not_allowed(scope["method"], allowed)(scope, receive, send)
             return
+        limit = self.body_limit
+        headers = scope["headers"]
         try:
-            limited = await self._limited(scope, receive)
+            declared = declared_length(headers) if limit is not None else None
+            if limit is not None and declared is not None and declared > limit:
+                raise BodyTooLargeError(limit)  # refused before reading anything
+            if (
+                self.json_depth_limit is not None
+                and self.body_field is not None
+                and is_json_content_type(raw_header(headers, b"content-type"))
+            ):
+                # FastAPI parses this route's body as JSON after reading it whole: check its nesting first.
+                body = await _read_all(receive, limit)
+                if body is None:
+                    return  # the client left
+                if json_nesting_exceeds(body, self.json_depth_limit):
+                    raise invalid_json(f"arrays and objects nest more than {self.json_depth_limit} levels deep")
+                receive = _replaying(body, receive)
+            elif limit is not None and declared is None:
+                # No declared length (chunked): count while it arrives. A declared one is enforced by the server.
+                receive = _counting(receive, limit)
         except Exception as exc:  # noqa: BLE001 - answered with the envelope, as in the handler
             await exception_to_response(exc)(scope, receive, send)
             return
-        if limited is not None:
-            await super().handle(scope, limited, send)
-
-    async def _limited(self, scope: Scope, receive: Receive) -> Receive | None:
-        """`receive` under this route's limits; None when the client left while the body was read."""
-        limit = self.body_limit
-        headers = scope["headers"]
-        declared = declared_length(headers)
-        if limit is not None and declared is not None and declared > limit:
-            raise BodyTooLargeError(limit)  # refused before reading anything
-        if (
-            self.json_depth_limit is not None
-            and self.body_field is not None
-            and is_json_content_type(raw_header(headers, b"content-type"))
-        ):
-            # FastAPI parses this route's body as JSON after reading it whole: check its nesting first.
-            body = await _read_all(receive, limit)
-            if body is None:
-                return None
-            if json_nesting_exceeds(body, self.json_depth_limit):
-                raise invalid_json(f"arrays and objects nest more than {self.json_depth_limit} levels deep")
-            return _replaying(body, receive)
-        if limit is not None and declared is None:
-            # No declared length (chunked): count while it arrives. A declared one is enforced by the server.
-            return _counting(receive, limit)
-        return receive
+        await super().handle(scope, receive, send)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """FastAPI's handler, with every exception turned into an error envelope."""
