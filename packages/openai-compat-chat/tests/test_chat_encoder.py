@@ -70,11 +70,15 @@ class Status:
         return {"type": "status", "data": {"description": self.text}}
 
 
-def test_text_stream_has_role_once_stable_ids_and_ends_with_stop_and_done() -> None:
+A = {"role": "assistant"}  # every delta carries the role (1.x consumers require it)
+END = {"role": "assistant", "content": ""}  # the delta of the automatic finish chunk
+
+
+def test_text_stream_has_role_on_every_delta_stable_ids_and_ends_with_stop_and_done() -> None:
     frames = run(["Hel", "lo"])
     assert frames[-1] == "[DONE]"
     chunks = frames[:-1]
-    assert deltas(chunks) == [{"role": "assistant", "content": "Hel"}, {"content": "lo"}, {}]
+    assert deltas(chunks) == [{**A, "content": "Hel"}, {**A, "content": "lo"}, END]
     assert finish_reasons(chunks) == [None, None, "stop"]
     assert {(c["id"], c["created"], c["model"], c["object"]) for c in chunks} == {
         ("chatcmpl-test", 123, "m", "chat.completion.chunk")
@@ -96,13 +100,19 @@ def test_empty_stream_still_sends_a_finish_chunk_with_the_role() -> None:
 
 def test_empty_text_chunks_send_nothing() -> None:
     frames = run(["", "a", Chunk(content=""), ""])
-    assert deltas(frames) == [{"role": "assistant", "content": "a"}, {}]
+    assert deltas(frames) == [{**A, "content": "a"}, END]
+
+
+def test_empty_text_chunks_are_sent_with_v1_framing() -> None:
+    frames = run(["", "a", Chunk(content="")], v1_framing=True)
+    assert deltas(frames) == [END, {**A, "content": "a"}, END, END]
+    assert finish_reasons(frames) == [None, None, None, "stop"]
 
 
 def test_finish_reason_of_a_chunk_is_sent_and_no_automatic_stop_follows() -> None:
     frames = run([Chunk("partial"), Chunk("", finish_reason="length")])
     assert finish_reasons(frames) == [None, "length"]
-    assert deltas(frames)[-1] == {}
+    assert deltas(frames)[-1] == END
 
 
 def test_finish_reason_on_a_chunk_with_text() -> None:
@@ -113,21 +123,21 @@ def test_finish_reason_on_a_chunk_with_text() -> None:
 
 def test_objects_with_content_are_text() -> None:
     frames = run([Chunk("a"), Chunk("b")])
-    assert deltas(frames)[:2] == [{"role": "assistant", "content": "a"}, {"content": "b"}]
+    assert deltas(frames)[:2] == [{**A, "content": "a"}, {**A, "content": "b"}]
 
 
 def test_custom_chunk_mapper_applies_to_strings_and_objects() -> None:
     frames = run(["a", 7], chunk_mapper=lambda chunk: f"<{chunk}>")
-    assert deltas(frames)[:2] == [{"role": "assistant", "content": "<a>"}, {"content": "<7>"}]
+    assert deltas(frames)[:2] == [{**A, "content": "<a>"}, {**A, "content": "<7>"}]
 
 
 def test_reasoning_chunks_become_reasoning_content_deltas() -> None:
     frames = run([Chunk(reasoning=Reasoning("thinking")), Chunk(reasoning="more"), Chunk("answer")])
     assert deltas(frames) == [
-        {"role": "assistant", "reasoning_content": "thinking"},
-        {"reasoning_content": "more"},
-        {"content": "answer"},
-        {},
+        {**A, "content": None, "reasoning_content": "thinking"},
+        {**A, "content": None, "reasoning_content": "more"},
+        {**A, "content": "answer"},
+        END,
     ]
     assert finish_reasons(frames)[-1] == "stop"
 
@@ -147,14 +157,15 @@ def test_tool_call_deltas_name_and_id_only_on_first_delta_and_finish_tool_calls(
     )
     assert deltas(frames) == [
         {
-            "role": "assistant",
+            **A,
+            "content": None,
             "tool_calls": [
                 {"index": 0, "id": "call_a", "type": "function", "function": {"name": "weather", "arguments": ""}}
             ],
         },
-        {"tool_calls": [{"index": 0, "function": {"arguments": '{"city":'}}]},
-        {"tool_calls": [{"index": 0, "function": {"arguments": '"Paris"}'}}]},
-        {},
+        {**A, "content": None, "tool_calls": [{"index": 0, "function": {"arguments": '{"city":'}}]},
+        {**A, "content": None, "tool_calls": [{"index": 0, "function": {"arguments": '"Paris"}'}}]},
+        END,
     ]
     assert finish_reasons(frames) == [None, None, None, "tool_calls"]
 
@@ -264,7 +275,15 @@ def test_custom_events_are_event_frames_outside_the_role_and_finish_logic() -> N
     frames = run([Status("working"), "a", Status("done")])
     assert frames[0] == {"event": {"type": "status", "data": {"description": "working"}}}
     assert frames[2] == {"event": {"type": "status", "data": {"description": "done"}}}
-    assert deltas(frames) == [{"role": "assistant", "content": "a"}, {}]
+    assert deltas(frames) == [{**A, "content": "a"}, END]
+
+
+def test_custom_events_alone_get_no_finish_chunk_with_v1_framing() -> None:
+    assert run([Status("working")], v1_framing=True) == [
+        {"event": {"type": "status", "data": {"description": "working"}}},
+        "[DONE]",
+    ]
+    assert finish_reasons(run([Status("working")])) == ["stop"]
 
 
 def test_include_usage_adds_null_usage_and_a_final_usage_chunk_from_the_last_reported_usage() -> None:
@@ -331,9 +350,9 @@ def test_chat_completion_chunks_are_normalised_to_the_stream() -> None:
         ("chatcmpl-test", 123, "m", "chat.completion.chunk")
     }
     assert deltas(frames) == [
-        {"role": "assistant", "tool_calls": [call]},
-        {"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]},
-        {},
+        {**A, "content": None, "tool_calls": [call]},
+        {**A, "content": None, "tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]},
+        A,
     ]
     assert finish_reasons(frames) == [None, None, "tool_calls"]
     assert len(frames) == 4  # no automatic finish chunk after the user's
@@ -348,7 +367,7 @@ def test_chat_completion_chunk_without_finish_gets_the_automatic_one() -> None:
         choices=[Choice(index=0, delta=Message(role="assistant", content="hi"))],
     )
     frames = run([completion])
-    assert deltas(frames) == [{"role": "assistant", "content": "hi"}, {}]
+    assert deltas(frames) == [{**A, "content": "hi"}, END]
     assert finish_reasons(frames) == [None, "stop"]
 
 
@@ -382,7 +401,7 @@ def test_fail_keeps_the_fields_of_an_openai_http_exception() -> None:
 @pytest.mark.parametrize("text", ['quote " and \\ backslash', "newline\nand\ttab", "ünïcødé ✓", "\x00"])
 def test_text_is_valid_json_whatever_it_contains(text: str) -> None:
     frames = run(["first", text])
-    assert deltas(frames)[1] == {"content": text}
+    assert deltas(frames)[1] == {**A, "content": text}
 
 
 def test_frames_are_whole_sse_events() -> None:

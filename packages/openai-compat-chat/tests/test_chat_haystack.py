@@ -46,7 +46,11 @@ async def test_text_chunks_and_their_finish_reason() -> None:
     frames = await stream_of(
         [StreamingChunk(content="Hel"), StreamingChunk(content="lo"), StreamingChunk(content="", finish_reason="stop")]
     )
-    assert deltas(frames) == [{"role": "assistant", "content": "Hel"}, {"content": "lo"}, {}]
+    assert deltas(frames) == [
+        {"role": "assistant", "content": "Hel"},
+        {"role": "assistant", "content": "lo"},
+        {"role": "assistant", "content": ""},
+    ]
     assert [f["choices"][0]["finish_reason"] for f in frames[:-1]] == [None, None, "stop"]
     assert frames[-1] == "[DONE]"
 
@@ -60,10 +64,10 @@ async def test_reasoning_then_text() -> None:
         ]
     )
     assert deltas(frames) == [
-        {"role": "assistant", "reasoning_content": "Let me think."},
-        {"reasoning_content": " Done."},
-        {"content": "Answer"},
-        {},
+        {"role": "assistant", "content": None, "reasoning_content": "Let me think."},
+        {"role": "assistant", "content": None, "reasoning_content": " Done."},
+        {"role": "assistant", "content": "Answer"},
+        {"role": "assistant", "content": ""},
     ]
     assert frames[-2]["choices"][0]["finish_reason"] == "stop"
 

@@ -492,6 +492,7 @@ def test_create_openai_router_takes_and_forwards_every_parameter() -> None:
         "dependencies",
         "validate_model",
         "max_body_size",
+        "done_frame",
         "openai_done_frame",
         "expose_errors",
     ]

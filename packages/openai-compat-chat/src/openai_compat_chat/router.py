@@ -150,6 +150,7 @@ def create_chat_completion_router(
     dependencies: Sequence[params.Depends] | None = None,
     validate_model: bool = False,
     max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+    done_frame: bool = True,
     openai_done_frame: bool = False,
     expose_errors: bool = True,
 ) -> APIRouter:
@@ -179,7 +180,10 @@ def create_chat_completion_router(
         validate_model: answer 404 `model_not_found` when `list_models` does not name the requested
             model (checked after `pre_hook`). Off by default: `run_completion` decides.
         max_body_size: largest accepted request body in bytes (`None`: no limit); larger gets 413.
-        openai_done_frame: end streams with `data: [DONE]` exactly as OpenAI writes it, instead of
+        done_frame: end streams with the `[DONE]` frame, as OpenAI's API does (many clients wait for
+            it). `False` leaves it out, as fastapi-openai-compat 1.x did, for consumers that parse
+            every `data` line of a stream as JSON.
+        openai_done_frame: write that frame `data: [DONE]` exactly as OpenAI writes it, instead of
             the default `data:[DONE]` (the same SSE event, invisible to code that parses every
             `data: ` line as JSON).
         expose_errors: when a hook or `run_completion` raises (anything but an `HTTPException`),
@@ -252,6 +256,7 @@ def create_chat_completion_router(
                 chat_req.model,
                 chunk_mapper,
                 include_usage=_include_usage(chat_req),
+                done_frame=done_frame,
                 openai_done_frame=openai_done_frame,
                 expose_errors=expose_errors,
             )
@@ -282,6 +287,7 @@ def create_openai_router(
     dependencies: Sequence[params.Depends] | None = None,
     validate_model: bool = False,
     max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
+    done_frame: bool = True,
     openai_done_frame: bool = False,
     expose_errors: bool = True,
 ) -> APIRouter:
@@ -298,6 +304,7 @@ def create_openai_router(
         dependencies=dependencies,
         validate_model=validate_model,
         max_body_size=max_body_size,
+        done_frame=done_frame,
         openai_done_frame=openai_done_frame,
         expose_errors=expose_errors,
     )

@@ -8,9 +8,13 @@ single frames or whole completions, as in fastapi-openai-compat 1.x.
 What a stream looks like on the wire (`id`, `object`, `created` and `model` left out)::
 
     data: {…,"choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"},"logprobs":null,"finish_reason":null}]}
-    data: {…,"choices":[{"index":0,"delta":{"content":"lo"},"logprobs":null,"finish_reason":null}]}
-    data: {…,"choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}
+    data: {…,"choices":[{"index":0,"delta":{"role":"assistant","content":"lo"},"logprobs":null,"finish_reason":null}]}
+    data: {…,"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":"stop"}]}
     data:[DONE]
+
+Every delta carries `role` (1.x consumers parse each chunk with `ChatCompletion`, whose `Message.role`
+is required), and a delta with tool calls or reasoning but no text carries `"content": null`. The
+routers end the stream with the done frame; the 1.x helpers do not unless asked (`done_frame=True`).
 """
 
 import json
@@ -77,11 +81,13 @@ class ChatStreamEncoder:
       `function.name` are sent on a call's first delta only (an id is made up if the chunk has none).
     - a `ChatCompletion` chunk: sent with the stream's `id`, `created` and `model`, as a chunk.
 
-    Every delta but the first omits `role`. A `finish_reason` on a chunk is sent with it; if no chunk
-    gave one, the stream ends with `finish_reason` `"tool_calls"` (tool calls were streamed) or
-    `"stop"`. With `include_usage`, every chunk carries `"usage": null` and a last chunk with
-    `"choices": []` carries the usage a chunk reported (`.usage` or Haystack's `meta["usage"]`), or
-    zeros. The stream ends with `done_frame`.
+    Every delta carries `"role": "assistant"`, and a delta with tool calls or reasoning but no text
+    carries `"content": null`, as 1.x did (1.x consumers parse each chunk with `ChatCompletion`, whose
+    `Message.role` is required). A `finish_reason` on a chunk is sent with it; if no chunk gave one,
+    the stream ends with a chunk whose delta is `{"role": "assistant", "content": ""}` and whose
+    `finish_reason` is `"tool_calls"` (tool calls were streamed) or `"stop"`. With `include_usage`,
+    every chunk carries `"usage": null` and a last chunk with `"choices": []` carries the usage a
+    chunk reported (`.usage` or Haystack's `meta["usage"]`), or zeros. The stream ends with `done_frame`.
 
     Args:
         completion_id: the `id` of every chunk.
@@ -89,9 +95,13 @@ class ChatStreamEncoder:
         created: the `created` of every chunk (default: now).
         chunk_mapper: turns a chunk that is not otherwise recognised into text.
         include_usage: the client sent `stream_options: {"include_usage": true}`.
-        done_frame: the end-of-stream frame, `COMPACT_DONE_FRAME` (`data:[DONE]`) or `DONE_FRAME`.
+        done_frame: the end-of-stream frame, `COMPACT_DONE_FRAME` (`data:[DONE]`) or `DONE_FRAME`;
+            `b""` for none.
         expose_errors: a failure other than an `HTTPException` is reported as `Pipeline execution
             failed: <message>`; with `False` as `Pipeline execution failed.` (no exception text).
+        v1_framing: frame the stream as the 1.x helpers did: a chunk whose text is `""` is sent as a
+            delta with `"content": ""`, and the automatic finish chunk is added only after a chunk of
+            text, reasoning or tool calls (not after custom events or `ChatCompletion` chunks alone).
     """
 
     def __init__(
@@ -104,6 +114,7 @@ class ChatStreamEncoder:
         include_usage: bool = False,
         done_frame: bytes = COMPACT_DONE_FRAME,
         expose_errors: bool = True,
+        v1_framing: bool = False,
     ) -> None:
         self.finished = False
         self.expose_errors = expose_errors
@@ -112,6 +123,7 @@ class ChatStreamEncoder:
         self.created = int(time.time()) if created is None else created
         self.include_usage = include_usage
         self.done_frame = done_frame
+        self.v1_framing = v1_framing
         self._mapper = chunk_mapper
         self._plain_text = chunk_mapper is default_chunk_mapper
         self._head: dict[str, Any] = {
@@ -121,12 +133,12 @@ class ChatStreamEncoder:
             "model": model,
         }
         self._tail: dict[str, Any] = {"usage": None} if include_usage else {}
-        choice: dict[str, Any] = {"index": 0, "delta": {"content": slot(0)}, "logprobs": None, "finish_reason": None}
+        text_delta = {"role": "assistant", "content": slot(0)}
+        choice: dict[str, Any] = {"index": 0, "delta": text_delta, "logprobs": None, "finish_reason": None}
         self._text = FrameTemplate({**self._head, "choices": [choice], **self._tail})
         choice = {"index": 0, "delta": slot(0), "logprobs": None, "finish_reason": slot(1)}
         self._delta = FrameTemplate({**self._head, "choices": [choice], **self._tail})
-        self._role_pending = True  # choice 0 has not sent its first delta yet
-        self._roles_sent: set[int] = set()  # other choice indexes, from ChatCompletion chunks
+        self._content_seen = False  # a chunk of text, reasoning or tool calls was encoded
         self._finish_sent = False
         self._tool_calls_seen = False
         self._calls: list[_ToolCall] = []
@@ -144,19 +156,18 @@ class ChatStreamEncoder:
     def encode(self, chunk: Any) -> bytes:
         """Encode one chunk of the user's generator; may return no frame at all."""
         if self._plain_text and type(chunk) is str:
-            if not chunk:
-                return b""
-            if self._role_pending:
-                return self._delta_frame({"content": chunk}, None)
-            return self._text.render(chunk)
+            if chunk:
+                self._content_seen = True
+                return self._text.render(chunk)
+            return self._text_frame(chunk, None)
         return self._encode_object(chunk)
 
     def close(self) -> bytes:
         """End the stream: the automatic finish chunk if needed, the usage chunk if asked, the done frame."""
         out = b""
-        if not self._finish_sent:
+        if not self._finish_sent and (self._content_seen or not self.v1_framing):
             reason = "tool_calls" if self._tool_calls_seen else "stop"
-            out += self._delta_frame({"content": ""} if self._role_pending else {}, reason)
+            out += self._delta_frame({"role": "assistant", "content": ""}, reason)
         if self.include_usage:
             usage = to_chat_usage(self._usage) if self._usage else dict(_ZERO_USAGE)
             out += data_frame({**self._head, "choices": [], "usage": usage})
@@ -186,30 +197,36 @@ class ChatStreamEncoder:
         finish_reason = extract_finish_reason(chunk)
         reasoning = extract_reasoning_text(chunk)
         if reasoning is not None:
-            return self._delta_frame({"reasoning_content": reasoning}, finish_reason)
+            self._content_seen = True
+            delta: dict[str, Any] = {"role": "assistant", "content": None, "reasoning_content": reasoning}
+            return self._delta_frame(delta, finish_reason)
         fragments = extract_tool_call_fragments(chunk)
         if fragments:
+            self._content_seen = True
             self._tool_calls_seen = True
-            delta: dict[str, Any] = {"tool_calls": [self._tool_call_delta(fragment) for fragment in fragments]}
             content = getattr(chunk, "content", None)
-            if isinstance(content, str) and content:
-                delta = {"content": content, **delta}
+            delta = {
+                "role": "assistant",
+                # Text that comes with the calls is kept; without any, OpenAI (and 1.x) send null.
+                "content": content if isinstance(content, str) and content else None,
+                "tool_calls": [self._tool_call_delta(fragment) for fragment in fragments],
+            }
             return self._delta_frame(delta, finish_reason)
         return self._text_frame(self._mapper(chunk), finish_reason)
 
     def _text_frame(self, text: str, finish_reason: str | None) -> bytes:
         if text:
-            if finish_reason is None and not self._role_pending:
+            self._content_seen = True
+            if finish_reason is None:
                 return self._text.render(text)
-            return self._delta_frame({"content": text}, finish_reason)
-        if finish_reason is not None:
-            return self._delta_frame({}, finish_reason)
+            return self._delta_frame({"role": "assistant", "content": text}, finish_reason)
+        if finish_reason is not None or self.v1_framing:
+            # 1.x sent every chunk, even one without text; the finish chunk of a stream looks the same.
+            self._content_seen = True
+            return self._delta_frame({"role": "assistant", "content": ""}, finish_reason)
         return b""
 
     def _delta_frame(self, delta: dict[str, Any], finish_reason: str | None) -> bytes:
-        if self._role_pending:
-            self._role_pending = False
-            delta = {"role": "assistant", **delta}
         if finish_reason is not None:
             self._finish_sent = True
         return self._delta.render(delta, finish_reason)
@@ -273,15 +290,13 @@ class ChatStreamEncoder:
 
     def _normalise_choice(self, choice: Choice) -> dict[str, Any]:
         source = choice.delta if choice.delta is not None else choice.message
-        delta = source.model_dump(exclude_none=True) if source is not None else {}
-        role = delta.pop("role", None) or "assistant"
+        fields = source.model_dump(exclude_none=True) if source is not None else {}
+        role = fields.pop("role", None) or "assistant"
+        delta: dict[str, Any] = {"role": role}
+        if "content" not in fields and ("tool_calls" in fields or "reasoning_content" in fields):
+            delta["content"] = None
+        delta.update(fields)
         index = choice.index
-        if index == 0 and self._role_pending:
-            self._role_pending = False
-            delta = {"role": role, **delta}
-        elif index != 0 and index not in self._roles_sent:
-            self._roles_sent.add(index)
-            delta = {"role": role, **delta}
         calls = delta.get("tool_calls")
         if calls:
             self._tool_calls_seen = True
@@ -334,6 +349,8 @@ def completion_from_frames(
         choice = choices[index]
         message = choice["message"]
         calls = message.pop("_calls", None)
+        if "content" not in message and not calls and message.get("reasoning_content") is None:
+            message["content"] = ""  # an answer without anything at all is an empty text, not a null one
         out_choices.append(
             {
                 "index": index,
@@ -367,6 +384,8 @@ def _merge_delta(message: dict[str, Any], delta: dict[str, Any]) -> None:
                 _merge_call(calls, call)
         elif key == "role":
             message["role"] = value
+        elif value == "":
+            continue  # every delta has a content key; "" adds nothing (and must not turn a null content into "")
         elif isinstance(value, str) and isinstance(message.get(key), str):
             message[key] += value
         elif value is not None:
@@ -410,9 +429,11 @@ def streaming_response(
     chunk_mapper: ChunkMapper = default_chunk_mapper,
     *,
     include_usage: bool = False,
+    done_frame: bool = True,
     openai_done_frame: bool = False,
     created: int | None = None,
     expose_errors: bool = True,
+    v1_framing: bool = False,
 ) -> EventStreamResponse:
     """Stream a sync or async iterable of chunks as a Chat Completions SSE response.
 
@@ -422,10 +443,12 @@ def streaming_response(
         model_name: the `model` of every chunk.
         chunk_mapper: turns an unrecognised chunk into text.
         include_usage: end with a `choices: []` chunk carrying usage, as `stream_options.include_usage` asks.
-        openai_done_frame: end with `data: [DONE]` (with a space) instead of `data:[DONE]`.
+        done_frame: end the stream with the `[DONE]` frame (`data:[DONE]`).
+        openai_done_frame: write that frame `data: [DONE]` (with a space), as OpenAI does.
         created: the `created` of every chunk (default: now).
         expose_errors: put the exception's message in the error frame of a failed stream (see
             `create_chat_completion_router`).
+        v1_framing: frame the stream as the 1.x helpers did (see `ChatStreamEncoder`).
 
     Returns:
         An `EventStreamResponse` (a Starlette `StreamingResponse`).
@@ -436,8 +459,9 @@ def streaming_response(
         created=created,
         chunk_mapper=chunk_mapper,
         include_usage=include_usage,
-        done_frame=DONE_FRAME if openai_done_frame else COMPACT_DONE_FRAME,
+        done_frame=(DONE_FRAME if openai_done_frame else COMPACT_DONE_FRAME) if done_frame else b"",
         expose_errors=expose_errors,
+        v1_framing=v1_framing,
     )
     return EventStreamResponse(result, encoder, log=logger)
 
@@ -449,12 +473,17 @@ def create_sync_streaming_response(
     chunk_mapper: ChunkMapper = default_chunk_mapper,
     *,
     include_usage: bool = False,
+    done_frame: bool = False,
     openai_done_frame: bool = False,
 ) -> EventStreamResponse:
-    """Stream a sync generator as Chat Completions SSE (see `ChatStreamEncoder` for what chunks become).
+    """Stream a sync generator as Chat Completions SSE, framed as fastapi-openai-compat 1.x did.
 
-    The generator runs in a worker thread, never on the event loop, and is closed if the client
-    disconnects. Iterating the response's `body_iterator` gives one `str` per frame.
+    See `ChatStreamEncoder` for what chunks become. As in 1.x, every chunk gives a frame (one
+    without text an empty `content` delta), a finish chunk is added only after chunks of content
+    and when none carried a `finish_reason`, and no `[DONE]` frame ends the stream unless
+    `done_frame=True` (the routers add it). The generator runs in a worker thread, never on the
+    event loop, and is closed if the client disconnects. Iterating the response's `body_iterator`
+    gives one `str` per frame.
 
     Args:
         result: the generator.
@@ -462,7 +491,8 @@ def create_sync_streaming_response(
         model_name: the `model` of every chunk.
         chunk_mapper: turns an unrecognised chunk into text.
         include_usage: add the final usage chunk (`stream_options.include_usage`).
-        openai_done_frame: end with `data: [DONE]` instead of `data:[DONE]`.
+        done_frame: end the stream with `data:[DONE]`, as OpenAI's API (and the routers) do.
+        openai_done_frame: end it with `data: [DONE]` (with a space; implies `done_frame`).
 
     Returns:
         An `EventStreamResponse` (a Starlette `StreamingResponse`, `text/event-stream`).
@@ -473,7 +503,9 @@ def create_sync_streaming_response(
         model_name,
         chunk_mapper,
         include_usage=include_usage,
+        done_frame=done_frame or openai_done_frame,
         openai_done_frame=openai_done_frame,
+        v1_framing=True,
     )
 
 
@@ -484,12 +516,14 @@ def create_async_streaming_response(
     chunk_mapper: ChunkMapper = default_chunk_mapper,
     *,
     include_usage: bool = False,
+    done_frame: bool = False,
     openai_done_frame: bool = False,
 ) -> EventStreamResponse:
-    """Stream an async generator as Chat Completions SSE (see `ChatStreamEncoder` for what chunks become).
+    """Stream an async generator as Chat Completions SSE, framed as fastapi-openai-compat 1.x did.
 
-    The generator is closed if the client disconnects. Iterating the response's `body_iterator`
-    gives one `str` per frame.
+    The framing is that of `create_sync_streaming_response` (no `[DONE]` frame unless
+    `done_frame=True`). The generator is closed if the client disconnects. Iterating the
+    response's `body_iterator` gives one `str` per frame.
 
     Args:
         result: the async generator.
@@ -497,7 +531,8 @@ def create_async_streaming_response(
         model_name: the `model` of every chunk.
         chunk_mapper: turns an unrecognised chunk into text.
         include_usage: add the final usage chunk (`stream_options.include_usage`).
-        openai_done_frame: end with `data: [DONE]` instead of `data:[DONE]`.
+        done_frame: end the stream with `data:[DONE]`, as OpenAI's API (and the routers) do.
+        openai_done_frame: end it with `data: [DONE]` (with a space; implies `done_frame`).
 
     Returns:
         An `EventStreamResponse` (a Starlette `StreamingResponse`, `text/event-stream`).
@@ -508,7 +543,9 @@ def create_async_streaming_response(
         model_name,
         chunk_mapper,
         include_usage=include_usage,
+        done_frame=done_frame or openai_done_frame,
         openai_done_frame=openai_done_frame,
+        v1_framing=True,
     )
 
 
