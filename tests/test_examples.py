@@ -164,7 +164,7 @@ def test_basic_echo_server(basic_url: str) -> None:
         SDKChatCompletion.model_validate(raw.http_response.json())
         assert raw.parse().choices[0].message.content == "Hello there"
         chunks = chat_chunks(client, model="echo", messages=[{"role": "user", "content": "one two three"}])
-        assert [chunk.choices[0].delta.content for chunk in chunks] == ["one", " two", " three", None]
+        assert [chunk.choices[0].delta.content for chunk in chunks] == ["one", " two", " three", ""]
 
         assert client.responses.create(model="echo", input="Hi you").output_text == "Hi you"
         events, final = response_events(client, model="echo", input="Hi you")
@@ -192,7 +192,7 @@ def test_haystack_chat_streams_from_the_pipeline(haystack_url: str) -> None:
         )  # fmt: skip
         # One chunk per StreamingChunk the pipeline's streaming_callback received.
         assert [chunk.choices[0].delta.content for chunk in chunks if chunk.choices] == [
-            "Haystack", " heard:", " What", " is", " Haystack?", None
+            "Haystack", " heard:", " What", " is", " Haystack?", ""
         ]  # fmt: skip
         # The generator's last chunk carried its usage in `meta`; it comes back as the usage chunk.
         assert chunks[-1].choices == []

@@ -205,7 +205,7 @@ def test_chat_plain_and_streamed(client: openai.OpenAI) -> None:
     with client.chat.completions.create(model="echo", messages=messages, stream=True) as stream:
         chunks = [ChatCompletionChunk.model_validate(chunk.to_dict()) for chunk in stream]
     assert len({chunk.id for chunk in chunks}) == 1
-    assert [chunk.choices[0].delta.content for chunk in chunks] == ["hello", " there", None]
+    assert [chunk.choices[0].delta.content for chunk in chunks] == ["hello", " there", ""]
     assert [chunk.choices[0].finish_reason for chunk in chunks] == [None, None, "stop"]
 
 

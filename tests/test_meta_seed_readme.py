@@ -75,8 +75,8 @@ def checked_chunks(chunks: list[Any]) -> list[ChatCompletionChunk]:
     validated = [ChatCompletionChunk.model_validate(chunk.to_dict()) for chunk in chunks]
     assert len({(c.id, c.created, c.model) for c in validated}) == 1
     assert validated[0].model == MODEL
-    assert validated[0].choices[0].delta.role == "assistant"
-    assert all(c.choices[0].delta.role is None for c in validated[1:])
+    # A role on every delta, as 1.x sent it (1.x consumers parse each chunk with `ChatCompletion`).
+    assert all(c.choices[0].delta.role == "assistant" for c in validated)
     finishes = [c.choices[0].finish_reason for c in validated]
     assert finishes[-1] is not None, "the last chunk carries the finish reason"
     assert all(reason is None for reason in finishes[:-1]), "exactly one finish reason"
@@ -196,7 +196,7 @@ def test_streaming_with_a_generator(serve: Any) -> None:
     with sdk(server) as client:
         chunks = stream_chat(client, messages)
         plain = client.chat.completions.create(model=MODEL, messages=messages)  # type: ignore[arg-type]
-    assert [c.choices[0].delta.content for c in chunks] == ["Hello ", "big ", "world ", None]
+    assert [c.choices[0].delta.content for c in chunks] == ["Hello ", "big ", "world ", ""]
     # "A finish_reason="stop" sentinel is appended automatically at the end of the stream."
     assert chunks[-1].choices[0].finish_reason == "stop"
     assert plain.choices[0].message.content == "You said: Hello big world"
@@ -212,7 +212,7 @@ def test_a_chat_stream_parsed_the_1x_way(serve: Any) -> None:
 
     chunks = [json.loads(l[6:]) for l in lines if l.startswith("data: ")]  # noqa: E741 - as 1.x code has it
 
-    assert [ChatCompletionChunk.model_validate(c).choices[0].delta.content for c in chunks] == ["one ", "two ", None]
+    assert [ChatCompletionChunk.model_validate(c).choices[0].delta.content for c in chunks] == ["one ", "two ", ""]
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
     # The stream still ends with the [DONE] event for clients that wait for it (SSE strips the optional space).
     data_lines = [line for line in lines if line.startswith("data:")]
@@ -345,7 +345,7 @@ def test_custom_chunk_mapper_for_a_dataclass(serve: Any) -> None:
     _, server = serve("chat_chunk_mapper")
     with sdk(server) as client:
         chunks = stream_chat(client)
-    assert [c.choices[0].delta.content for c in chunks] == ["Hello", " world", None]
+    assert [c.choices[0].delta.content for c in chunks] == ["Hello", " world", ""]
 
 
 def test_custom_chunk_mapper_for_dicts(serve: Any) -> None:
