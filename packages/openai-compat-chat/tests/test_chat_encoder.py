@@ -136,8 +136,9 @@ def test_reasoning_chunks_become_reasoning_content_deltas() -> None:
     assert deltas(frames) == [
         {**A, "content": None, "reasoning_content": "thinking"},
         {**A, "content": None, "reasoning_content": "more"},
-        {**A, "content": "answer"},
-        END,
+        # After reasoning every delta says it carries none, as DeepSeek's API (and 1.x) do.
+        {**A, "content": "answer", "reasoning_content": None},
+        {**END, "reasoning_content": None},
     ]
     assert finish_reasons(frames)[-1] == "stop"
 

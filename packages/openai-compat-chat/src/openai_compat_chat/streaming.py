@@ -83,7 +83,8 @@ class ChatStreamEncoder:
 
     Every delta carries `"role": "assistant"`, and a delta with tool calls or reasoning but no text
     carries `"content": null`, as 1.x did (1.x consumers parse each chunk with `ChatCompletion`, whose
-    `Message.role` is required). A `finish_reason` on a chunk is sent with it; if no chunk gave one,
+    `Message.role` is required). Once a stream has carried reasoning, every later delta also carries
+    `"reasoning_content": null` when it has none, as DeepSeek's API (and 1.x) do. A `finish_reason` on a chunk is sent with it; if no chunk gave one,
     the stream ends with a chunk whose delta is `{"role": "assistant", "content": ""}` and whose
     `finish_reason` is `"tool_calls"` (tool calls were streamed) or `"stop"`. With `include_usage`,
     every chunk carries `"usage": null` and a last chunk with `"choices": []` carries the usage a
@@ -136,9 +137,14 @@ class ChatStreamEncoder:
         text_delta = {"role": "assistant", "content": slot(0)}
         choice: dict[str, Any] = {"index": 0, "delta": text_delta, "logprobs": None, "finish_reason": None}
         self._text = FrameTemplate({**self._head, "choices": [choice], **self._tail})
+        # After reasoning, text deltas say that they carry none (the reasoning has ended).
+        text_delta = {"role": "assistant", "content": slot(0), "reasoning_content": None}
+        choice = {"index": 0, "delta": text_delta, "logprobs": None, "finish_reason": None}
+        self._text_after_reasoning = FrameTemplate({**self._head, "choices": [choice], **self._tail})
         choice = {"index": 0, "delta": slot(0), "logprobs": None, "finish_reason": slot(1)}
         self._delta = FrameTemplate({**self._head, "choices": [choice], **self._tail})
         self._content_seen = False  # a chunk of text, reasoning or tool calls was encoded
+        self._reasoning_seen = False
         self._finish_sent = False
         self._tool_calls_seen = False
         self._calls: list[_ToolCall] = []
@@ -198,6 +204,8 @@ class ChatStreamEncoder:
         reasoning = extract_reasoning_text(chunk)
         if reasoning is not None:
             self._content_seen = True
+            self._reasoning_seen = True
+            self._text = self._text_after_reasoning
             delta: dict[str, Any] = {"role": "assistant", "content": None, "reasoning_content": reasoning}
             return self._delta_frame(delta, finish_reason)
         fragments = extract_tool_call_fragments(chunk)
@@ -227,6 +235,8 @@ class ChatStreamEncoder:
         return b""
 
     def _delta_frame(self, delta: dict[str, Any], finish_reason: str | None) -> bytes:
+        if self._reasoning_seen and "reasoning_content" not in delta:
+            delta = {"role": delta["role"], "content": delta["content"], "reasoning_content": None, **delta}
         if finish_reason is not None:
             self._finish_sent = True
         return self._delta.render(delta, finish_reason)
