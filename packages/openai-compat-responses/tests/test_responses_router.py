@@ -172,7 +172,7 @@ async def test_a_str_result_is_a_full_response_object(path: str, asgi_client: An
         "logprobs": [],
     }
     assert data["instructions"] == "Be brief."
-    assert data["tools"] == [{"type": "function", "name": "f", "parameters": {}}]
+    assert data["tools"] == [{"type": "function", "name": "f", "description": None, "parameters": {}, "strict": None}]
     assert data["tool_choice"] == "none"
     assert data["parallel_tool_calls"] is False
     assert (data["temperature"], data["top_p"], data["max_output_tokens"]) == (0.1, 0.5, 9)

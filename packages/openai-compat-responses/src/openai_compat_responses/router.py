@@ -208,6 +208,8 @@ def create_responses_router(
                     return json_response(normalise_response(result, settings))
                 body_json = encode_text_response(resp_id, request.model, now(), settings, result)
                 return json_response(body_json)
+            if isinstance(result, Response):
+                resp_id = result.id  # the callback's own id, on every event of the stream
             source = iter([result])
         elif isinstance(result, (Iterator, AsyncIterator)):
             source = result

@@ -284,7 +284,8 @@ class ResponseStreamEncoder:
     Chunks understood, in this order:
 
     - a `Response`: ends the stream; its items are sent (unless already sent) and it becomes the
-      terminal event, with the stream's response id;
+      terminal event, as its author made it (its own `id` included), with the keys the wire
+      requires that the author left out filled in;
     - a custom event (an object with `to_event_dict()`): sent as a named event whose name is the
       dict's `type` (default `response.event`);
     - a reasoning chunk (truthy `reasoning`): a `reasoning` item with a summary;
@@ -302,6 +303,8 @@ class ResponseStreamEncoder:
         created_at: the creation time (Unix seconds); now by default.
         expose_errors: `response.failed` says `Pipeline execution failed: <message>`; with `False`
             only `Pipeline execution failed.` (no exception text).
+        v1_framing: frame the stream as the 1.x helpers did: a yielded `Response` becomes the
+            terminal event without `output_item` events for the items it holds.
 
     After the terminal event, `final_response` holds the response object that was sent.
     """
@@ -315,8 +318,10 @@ class ResponseStreamEncoder:
         request: Mapping[str, Any] | None = None,
         created_at: int | None = None,
         expose_errors: bool = True,
+        v1_framing: bool = False,
     ) -> None:
         self.resp_id = resp_id
+        self.v1_framing = v1_framing
         self.expose_errors = expose_errors
         self.model = model
         self.chunk_mapper = chunk_mapper
@@ -508,11 +513,13 @@ class ResponseStreamEncoder:
 
     def _finish_with(self, response: Response) -> None:
         self._close_all()
+        # The author's object as given (its id too: a callback that stores responses under its own ids
+        # needs clients to see them), with what the wire requires and the author left out.
         data = normalise_response(response, self.settings)
-        # Clients require one response id across the lifecycle events of a stream.
-        data["id"] = self.resp_id
         sent = {_identity(item.final) for item in self._items if item.final is not None}
-        for item in data.get("output") or []:
+        # 1.x sent the object alone; clients that build the output from item events need them.
+        unsent = [] if self.v1_framing else data.get("output") or []
+        for item in unsent:
             if isinstance(item, Mapping) and _identity(item) not in sent:
                 index = self._next_index
                 self._next_index += 1
@@ -694,12 +701,14 @@ def create_responses_streaming_response(
     model_name: str,
     chunk_mapper: ChunkMapper = default_chunk_mapper,
 ) -> EventStreamResponse:
-    """Stream a sync generator's chunks as Responses API events.
+    """Stream a sync generator's chunks as Responses API events, framed as fastapi-openai-compat 1.x did.
 
-    Returns a Starlette `StreamingResponse` subclass (`text/event-stream`); iterating its
-    `body_iterator` gives one `str` per event frame.
+    A `Response` the generator yields ends the stream as `response.completed`, passed through as
+    given (its `id` included; keys the wire requires and it lacks are filled in). Returns a
+    Starlette `StreamingResponse` subclass (`text/event-stream`); iterating its `body_iterator`
+    gives one `str` per event frame.
     """
-    encoder = ResponseStreamEncoder(resp_id, model_name, chunk_mapper=chunk_mapper)
+    encoder = ResponseStreamEncoder(resp_id, model_name, chunk_mapper=chunk_mapper, v1_framing=True)
     return EventStreamResponse(result, encoder, log=logger)
 
 
@@ -710,7 +719,7 @@ def create_async_responses_streaming_response(
     chunk_mapper: ChunkMapper = default_chunk_mapper,
 ) -> EventStreamResponse:
     """Stream an async generator's chunks as Responses API events (see `create_responses_streaming_response`)."""
-    encoder = ResponseStreamEncoder(resp_id, model_name, chunk_mapper=chunk_mapper)
+    encoder = ResponseStreamEncoder(resp_id, model_name, chunk_mapper=chunk_mapper, v1_framing=True)
     return EventStreamResponse(result, encoder, log=logger)
 
 
