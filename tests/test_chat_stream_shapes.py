@@ -66,7 +66,11 @@ class Status:
 
 def completion_chunk(delta: Message, finish: str | None = None) -> ChatCompletion:
     return ChatCompletion(
-        id="x", object="chat.completion.chunk", created=1, model="m", choices=[Choice(index=0, delta=delta, finish_reason=finish)]
+        id="x",
+        object="chat.completion.chunk",
+        created=1,
+        model="m",
+        choices=[Choice(index=0, delta=delta, finish_reason=finish)],
     )
 
 
@@ -108,7 +112,9 @@ SCENARIOS: dict[str, Callable[[], Any]] = {
             Chunk(finish_reason="tool_calls"),
         ]
     ),
-    "text beside a tool call": lambda: iter(["Let me look.", Chunk("Calling.", tool_calls=[Delta(0, id="c1", name="f")])]),
+    "text beside a tool call": lambda: iter(
+        ["Let me look.", Chunk("Calling.", tool_calls=[Delta(0, id="c1", name="f")])]
+    ),
     "function_call_id chunks": lambda: iter([FunctionCall("call_1", "f", '{"a":'), FunctionCall("call_1", None, "1}")]),
     "ChatCompletion chunks": lambda: iter(
         [
@@ -138,7 +144,9 @@ def make_app(**options: Any) -> FastAPI:
         return SCENARIOS[model]()
 
     app = FastAPI()
-    app.include_router(create_chat_completion_router(list_models=lambda: list(SCENARIOS), run_completion=run, **options))
+    app.include_router(
+        create_chat_completion_router(list_models=lambda: list(SCENARIOS), run_completion=run, **options)
+    )
     return app
 
 
@@ -215,7 +223,9 @@ async def test_deltas_of_each_kind() -> None:
         **ROLE,
         "content": None,
         "reasoning_content": None,
-        "tool_calls": [{"index": 0, "id": "c1", "type": "function", "function": {"name": "weather", "arguments": "{}"}}],
+        "tool_calls": [
+            {"index": 0, "id": "c1", "type": "function", "function": {"name": "weather", "arguments": "{}"}}
+        ],
     }
     lines = await stream_lines(app, "text beside a tool call")
     deltas = [chunk["choices"][0]["delta"] for chunk in choice_chunks_of(lines)]

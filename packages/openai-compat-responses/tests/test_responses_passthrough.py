@@ -72,7 +72,7 @@ def check_complete(response: dict[str, Any]) -> None:
         assert required[item["type"]] <= set(item), item
         assert item["status"] == "completed"
         for part in item.get("content") or []:
-            assert OUTPUT_TEXT_KEYS <= set(part), part
+            assert set(part) >= OUTPUT_TEXT_KEYS, part
             assert (part["annotations"], part["logprobs"]) == ([], [])
     for tool in response["tools"]:
         if tool["type"] == "function":

@@ -84,11 +84,12 @@ class ChatStreamEncoder:
     Every delta carries `"role": "assistant"`, and a delta with tool calls or reasoning but no text
     carries `"content": null`, as 1.x did (1.x consumers parse each chunk with `ChatCompletion`, whose
     `Message.role` is required). Once a stream has carried reasoning, every later delta also carries
-    `"reasoning_content": null` when it has none, as DeepSeek's API (and 1.x) do. A `finish_reason` on a chunk is sent with it; if no chunk gave one,
-    the stream ends with a chunk whose delta is `{"role": "assistant", "content": ""}` and whose
-    `finish_reason` is `"tool_calls"` (tool calls were streamed) or `"stop"`. With `include_usage`,
-    every chunk carries `"usage": null` and a last chunk with `"choices": []` carries the usage a
-    chunk reported (`.usage` or Haystack's `meta["usage"]`), or zeros. The stream ends with `done_frame`.
+    `"reasoning_content": null` when it has none, as DeepSeek's API (and 1.x) do. A `finish_reason`
+    on a chunk is sent with it; if no chunk gave one, the stream ends with a chunk whose delta is
+    `{"role": "assistant", "content": ""}` and whose `finish_reason` is `"tool_calls"` (tool calls
+    were streamed) or `"stop"`. With `include_usage`, every chunk carries `"usage": null` and a last
+    chunk with `"choices": []` carries the usage a chunk reported (`.usage` or Haystack's
+    `meta["usage"]`), or zeros. The stream ends with `done_frame`.
 
     Args:
         completion_id: the `id` of every chunk.
@@ -134,12 +135,12 @@ class ChatStreamEncoder:
             "model": model,
         }
         self._tail: dict[str, Any] = {"usage": None} if include_usage else {}
-        text_delta = {"role": "assistant", "content": slot(0)}
+        text_delta: dict[str, Any] = {"role": "assistant", "content": slot(0)}
         choice: dict[str, Any] = {"index": 0, "delta": text_delta, "logprobs": None, "finish_reason": None}
         self._text = FrameTemplate({**self._head, "choices": [choice], **self._tail})
         # After reasoning, text deltas say that they carry none (the reasoning has ended).
-        text_delta = {"role": "assistant", "content": slot(0), "reasoning_content": None}
-        choice = {"index": 0, "delta": text_delta, "logprobs": None, "finish_reason": None}
+        after_reasoning = {**text_delta, "reasoning_content": None}
+        choice = {"index": 0, "delta": after_reasoning, "logprobs": None, "finish_reason": None}
         self._text_after_reasoning = FrameTemplate({**self._head, "choices": [choice], **self._tail})
         choice = {"index": 0, "delta": slot(0), "logprobs": None, "finish_reason": slot(1)}
         self._delta = FrameTemplate({**self._head, "choices": [choice], **self._tail})

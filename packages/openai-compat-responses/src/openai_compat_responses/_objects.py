@@ -231,7 +231,10 @@ def normalise_usage(usage: Any) -> Any:
 
 
 # The keys the Open Responses schema requires of a function tool, in its order.
-_FUNCTION_TOOL_KEYS: dict[str, Any] = {"type": "function", **dict.fromkeys(("name", "description", "parameters", "strict"))}
+_FUNCTION_TOOL_KEYS: dict[str, Any] = {
+    "type": "function",
+    **dict.fromkeys(("name", "description", "parameters", "strict")),
+}
 
 
 def complete_tools(tools: Any) -> Any:
