@@ -78,6 +78,8 @@ TEST_DEPS = [
     # Property-based fuzzing from the OpenAPI schema (tests/test_fuzz_schema.py). Python 3.10 gets the
     # last 4.x release that supports it.
     "schemathesis>=4.30",
+    # Hayhooks, the main downstream user of 1.x, served on this meta package (tests/test_hayhooks.py).
+    "hayhooks>=2.1.0",
 ]
 
 
