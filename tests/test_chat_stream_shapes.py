@@ -214,6 +214,19 @@ async def test_the_finish_chunk_the_router_adds(model: str, closing: dict[str, A
     assert finish[0]["choices"][0]["delta"] == closing
 
 
+async def test_a_chunk_without_text_gives_a_frame_as_in_1x() -> None:
+    # Haystack generators yield such chunks (a first one with the role, a last one with usage);
+    # code written against 1.4.0 counts and indexes the frames they gave.
+    lines = await stream_lines(make_app(), "text chunks without text")
+    deltas = [chunk["choices"][0]["delta"] for chunk in choice_chunks_of(lines)]
+    assert deltas == [
+        {**ROLE, "content": ""},
+        {**ROLE, "content": "hi"},
+        {**ROLE, "content": ""},
+        {**ROLE, "content": ""},
+    ]
+
+
 async def test_deltas_of_each_kind() -> None:
     app = make_app()
     lines = await stream_lines(app, "reasoning then a tool call")

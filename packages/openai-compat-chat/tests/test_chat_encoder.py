@@ -98,13 +98,8 @@ def test_empty_stream_still_sends_a_finish_chunk_with_the_role() -> None:
     assert finish_reasons(frames) == ["stop"]
 
 
-def test_empty_text_chunks_send_nothing() -> None:
-    frames = run(["", "a", Chunk(content=""), ""])
-    assert deltas(frames) == [{**A, "content": "a"}, END]
-
-
-def test_empty_text_chunks_are_sent_with_v1_framing() -> None:
-    frames = run(["", "a", Chunk(content="")], v1_framing=True)
+def test_empty_text_chunks_are_sent_as_1x_sent_them() -> None:
+    frames = run(["", "a", Chunk(content="")])
     assert deltas(frames) == [END, {**A, "content": "a"}, END, END]
     assert finish_reasons(frames) == [None, None, None, "stop"]
 

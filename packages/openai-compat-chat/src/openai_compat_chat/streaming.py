@@ -72,8 +72,8 @@ class ChatStreamEncoder:
 
     What each chunk becomes:
 
-    - `str`, or anything `chunk_mapper` turns into text: a `content` delta. Text that maps to `""`
-      sends nothing unless the chunk carries a finish reason (its usage is still recorded).
+    - `str`, or anything `chunk_mapper` turns into text: a `content` delta, also when the text is `""`
+      (as 1.x sent it: Haystack generators often yield such chunks, and 1.x consumers count frames).
     - an object with `to_event_dict()`: a custom frame `data: {"event": {...}}`.
     - an object with reasoning (`reasoning.reasoning_text`, Haystack style): a `reasoning_content` delta.
     - an object with tool-call deltas (Haystack `ToolCallDelta` and look-alikes): a `tool_calls` delta.
@@ -101,9 +101,9 @@ class ChatStreamEncoder:
             `b""` for none.
         expose_errors: a failure other than an `HTTPException` is reported as `Pipeline execution
             failed: <message>`; with `False` as `Pipeline execution failed.` (no exception text).
-        v1_framing: frame the stream as the 1.x helpers did: a chunk whose text is `""` is sent as a
-            delta with `"content": ""`, and the automatic finish chunk is added only after a chunk of
-            text, reasoning or tool calls (not after custom events or `ChatCompletion` chunks alone).
+        v1_framing: frame the stream as the 1.x helpers did: the automatic finish chunk is added only
+            after a chunk of text, reasoning or tool calls (not after custom events or `ChatCompletion`
+            chunks alone, nor in an empty stream).
     """
 
     def __init__(
@@ -229,11 +229,9 @@ class ChatStreamEncoder:
             if finish_reason is None:
                 return self._text.render(text)
             return self._delta_frame({"role": "assistant", "content": text}, finish_reason)
-        if finish_reason is not None or self.v1_framing:
-            # 1.x sent every chunk, even one without text; the finish chunk of a stream looks the same.
-            self._content_seen = True
-            return self._delta_frame({"role": "assistant", "content": ""}, finish_reason)
-        return b""
+        # 1.x sent every chunk, even one without text; the finish chunk of a stream looks the same.
+        self._content_seen = True
+        return self._delta_frame({"role": "assistant", "content": ""}, finish_reason)
 
     def _delta_frame(self, delta: dict[str, Any], finish_reason: str | None) -> bytes:
         if self._reasoning_seen and "reasoning_content" not in delta:
