@@ -71,25 +71,19 @@ class ChatFrames:
         head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk"}
         head |= {"created": int(time.time()), "model": model}
         self.prefix = b"data: " + dumps(head)[:-1] + b',"choices":[{"index":0,"delta":'
-        # Every delta carries the role, as 1.4.0 sent it and ours does by default.
-        self.first = self.text = self.prefix + b'{"role":"assistant","content":'
+        # Every delta carries the role, as 1.x sent it and 1.x consumers parse it.
+        self.text = self.prefix + b'{"role":"assistant","content":'
         self.suffix = b'},"logprobs":null,"finish_reason":null}]}\n\n'
-        self.end = (
-            self.prefix + b'{"role":"assistant","content":""},"logprobs":null,"finish_reason":"stop"}]}\n\ndata:[DONE]\n\n'
-        )
+        self.end = self.text + b'""},"logprobs":null,"finish_reason":"stop"}]}\n\ndata:[DONE]\n\n'
 
     def sync(self, chunks: Iterator[str]) -> Iterator[bytes]:
-        lead = self.first
         for chunk in chunks:
-            yield lead + text(chunk) + self.suffix
-            lead = self.text
+            yield self.text + text(chunk) + self.suffix
         yield self.end
 
     async def asynchronous(self, chunks: AsyncIterator[str]) -> AsyncIterator[bytes]:
-        lead = self.first
         async for chunk in chunks:
-            yield lead + text(chunk) + self.suffix
-            lead = self.text
+            yield self.text + text(chunk) + self.suffix
         yield self.end
 
 

@@ -42,7 +42,8 @@ def test_a_yielded_response_ends_the_stream(serve: Any, sdk: Any) -> None:
     client = sdk(serve("responses/final_response.py"))
     events, final = client.response_events(complete_output=False)
     assert events[-1].type == "response.completed"
-    assert final["id"] == events[0].response.id  # the stream's own id, not resp_final
+    assert final["id"] == "resp_final"  # the id the callback gave it
+    assert events[0].response.id != "resp_final"  # sent before the callback's object existed
     assert [item["id"] for item in final["output"]] == ["msg_final"]
     assert final["usage"]["total_tokens"] == 13
     assert client.response().output_text == "Final answer."

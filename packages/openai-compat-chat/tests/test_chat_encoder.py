@@ -30,14 +30,7 @@ def decode(data: bytes) -> list[Any]:
 
 
 def deltas(frames: list[Any]) -> list[dict[str, Any]]:
-    """The deltas of choice 0, each checked to carry `role: "assistant"` (1.x clients require it), without it."""
-    out = []
-    for frame in frames:
-        if isinstance(frame, dict) and frame.get("choices"):
-            delta = dict(frame["choices"][0]["delta"])
-            assert delta.pop("role") == "assistant", frame
-            out.append(delta)
-    return out
+    return [f["choices"][0]["delta"] for f in frames if isinstance(f, dict) and f.get("choices")]
 
 
 def finish_reasons(frames: list[Any]) -> list[str | None]:
@@ -78,11 +71,15 @@ class Status:
         return {"type": "status", "data": {"description": self.text}}
 
 
-def test_text_stream_has_the_role_on_every_delta_stable_ids_and_ends_with_stop_and_done() -> None:
+A = {"role": "assistant"}  # every delta carries the role (1.x consumers require it)
+END = {"role": "assistant", "content": ""}  # the delta of the automatic finish chunk
+
+
+def test_text_stream_has_role_on_every_delta_stable_ids_and_ends_with_stop_and_done() -> None:
     frames = run(["Hel", "lo"])
     assert frames[-1] == "[DONE]"
     chunks = frames[:-1]
-    assert deltas(chunks) == [{"content": "Hel"}, {"content": "lo"}, {"content": ""}]
+    assert deltas(chunks) == [{**A, "content": "Hel"}, {**A, "content": "lo"}, END]
     assert finish_reasons(chunks) == [None, None, "stop"]
     assert {(c["id"], c["created"], c["model"], c["object"]) for c in chunks} == {
         ("chatcmpl-test", 123, "m", "chat.completion.chunk")
@@ -98,51 +95,53 @@ def test_done_frame_is_compact_by_default_and_openai_style_on_request() -> None:
 
 def test_empty_stream_still_sends_a_finish_chunk_with_the_role() -> None:
     frames = run([])
-    assert deltas(frames) == [{"content": ""}]
+    assert deltas(frames) == [{"role": "assistant", "content": ""}]
     assert finish_reasons(frames) == ["stop"]
 
 
-def test_empty_text_chunks_send_nothing() -> None:
-    frames = run(["", "a", Chunk(content=""), ""])
-    assert deltas(frames) == [{"content": "a"}, {"content": ""}]
+def test_empty_text_chunks_are_sent_as_1x_sent_them() -> None:
+    frames = run(["", "a", Chunk(content="")])
+    assert deltas(frames) == [END, {**A, "content": "a"}, END, END]
+    assert finish_reasons(frames) == [None, None, None, "stop"]
 
 
 def test_finish_reason_of_a_chunk_is_sent_and_no_automatic_stop_follows() -> None:
     frames = run([Chunk("partial"), Chunk("", finish_reason="length")])
     assert finish_reasons(frames) == [None, "length"]
-    assert deltas(frames)[-1] == {"content": ""}
+    assert deltas(frames)[-1] == END
 
 
 def test_finish_reason_on_a_chunk_with_text() -> None:
     frames = run([Chunk("all", finish_reason="stop")])
-    assert deltas(frames) == [{"content": "all"}]
+    assert deltas(frames) == [{"role": "assistant", "content": "all"}]
     assert finish_reasons(frames) == ["stop"]
 
 
 def test_objects_with_content_are_text() -> None:
     frames = run([Chunk("a"), Chunk("b")])
-    assert deltas(frames)[:2] == [{"content": "a"}, {"content": "b"}]
+    assert deltas(frames)[:2] == [{**A, "content": "a"}, {**A, "content": "b"}]
 
 
 def test_custom_chunk_mapper_applies_to_strings_and_objects() -> None:
     frames = run(["a", 7], chunk_mapper=lambda chunk: f"<{chunk}>")
-    assert deltas(frames)[:2] == [{"content": "<a>"}, {"content": "<7>"}]
+    assert deltas(frames)[:2] == [{**A, "content": "<a>"}, {**A, "content": "<7>"}]
 
 
 def test_reasoning_chunks_become_reasoning_content_deltas() -> None:
     frames = run([Chunk(reasoning=Reasoning("thinking")), Chunk(reasoning="more"), Chunk("answer")])
     assert deltas(frames) == [
-        {"content": None, "reasoning_content": "thinking"},
-        {"content": None, "reasoning_content": "more"},
-        {"content": "answer"},
-        {"content": ""},
+        {**A, "content": None, "reasoning_content": "thinking"},
+        {**A, "content": None, "reasoning_content": "more"},
+        # After reasoning every delta says it carries none, as DeepSeek's API (and 1.x) do.
+        {**A, "content": "answer", "reasoning_content": None},
+        {**END, "reasoning_content": None},
     ]
     assert finish_reasons(frames)[-1] == "stop"
 
 
 def test_empty_reasoning_is_an_ordinary_chunk() -> None:
     frames = run([Chunk("text", reasoning=Reasoning(""))])
-    assert deltas(frames)[0] == {"content": "text"}
+    assert deltas(frames)[0] == {"role": "assistant", "content": "text"}
 
 
 def test_tool_call_deltas_name_and_id_only_on_first_delta_and_finish_tool_calls() -> None:
@@ -155,14 +154,15 @@ def test_tool_call_deltas_name_and_id_only_on_first_delta_and_finish_tool_calls(
     )
     assert deltas(frames) == [
         {
+            **A,
             "content": None,
             "tool_calls": [
                 {"index": 0, "id": "call_a", "type": "function", "function": {"name": "weather", "arguments": ""}}
             ],
         },
-        {"content": None, "tool_calls": [{"index": 0, "function": {"arguments": '{"city":'}}]},
-        {"content": None, "tool_calls": [{"index": 0, "function": {"arguments": '"Paris"}'}}]},
-        {"content": ""},
+        {**A, "content": None, "tool_calls": [{"index": 0, "function": {"arguments": '{"city":'}}]},
+        {**A, "content": None, "tool_calls": [{"index": 0, "function": {"arguments": '"Paris"}'}}]},
+        END,
     ]
     assert finish_reasons(frames) == [None, None, None, "tool_calls"]
 
@@ -274,7 +274,15 @@ def test_custom_events_are_event_frames_outside_the_role_and_finish_logic() -> N
     frames = run([Status("working"), "a", Status("done")])
     assert frames[0] == {"event": {"type": "status", "data": {"description": "working"}}}
     assert frames[2] == {"event": {"type": "status", "data": {"description": "done"}}}
-    assert deltas(frames) == [{"content": "a"}, {"content": ""}]
+    assert deltas(frames) == [{**A, "content": "a"}, END]
+
+
+def test_custom_events_alone_get_no_finish_chunk_with_v1_framing() -> None:
+    assert run([Status("working")], v1_framing=True) == [
+        {"event": {"type": "status", "data": {"description": "working"}}},
+        "[DONE]",
+    ]
+    assert finish_reasons(run([Status("working")])) == ["stop"]
 
 
 def test_include_usage_adds_null_usage_and_a_final_usage_chunk_from_the_last_reported_usage() -> None:
@@ -341,9 +349,9 @@ def test_chat_completion_chunks_are_normalised_to_the_stream() -> None:
         ("chatcmpl-test", 123, "m", "chat.completion.chunk")
     }
     assert deltas(frames) == [
-        {"content": None, "tool_calls": [call]},
-        {"content": None, "tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]},
-        {},
+        {**A, "content": None, "tool_calls": [call]},
+        {**A, "content": None, "tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]},
+        A,
     ]
     assert finish_reasons(frames) == [None, None, "tool_calls"]
     assert len(frames) == 4  # no automatic finish chunk after the user's
@@ -358,7 +366,7 @@ def test_chat_completion_chunk_without_finish_gets_the_automatic_one() -> None:
         choices=[Choice(index=0, delta=Message(role="assistant", content="hi"))],
     )
     frames = run([completion])
-    assert deltas(frames) == [{"content": "hi"}, {"content": ""}]
+    assert deltas(frames) == [{**A, "content": "hi"}, END]
     assert finish_reasons(frames) == [None, "stop"]
 
 
@@ -392,7 +400,7 @@ def test_fail_keeps_the_fields_of_an_openai_http_exception() -> None:
 @pytest.mark.parametrize("text", ['quote " and \\ backslash', "newline\nand\ttab", "ünïcødé ✓", "\x00"])
 def test_text_is_valid_json_whatever_it_contains(text: str) -> None:
     frames = run(["first", text])
-    assert deltas(frames)[1] == {"content": text}
+    assert deltas(frames)[1] == {**A, "content": text}
 
 
 def test_frames_are_whole_sse_events() -> None:

@@ -66,8 +66,8 @@ async def test_reasoning_then_text() -> None:
     assert deltas(frames) == [
         {"role": "assistant", "content": None, "reasoning_content": "Let me think."},
         {"role": "assistant", "content": None, "reasoning_content": " Done."},
-        {"role": "assistant", "content": "Answer"},
-        {"role": "assistant", "content": ""},
+        {"role": "assistant", "content": "Answer", "reasoning_content": None},
+        {"role": "assistant", "content": "", "reasoning_content": None},
     ]
     assert frames[-2]["choices"][0]["finish_reason"] == "stop"
 

@@ -166,6 +166,7 @@ async def test_include_usage_from_stream_options() -> None:
     frames = sse(await post(app_with(run), stream=True, stream_options={"include_usage": True}))
     assert [f["usage"] for f in frames[:-1]] == [
         None,
+        None,  # the usage chunk's own (empty) text, sent as 1.x did
         None,
         {"prompt_tokens": 2, "completion_tokens": 1, "total_tokens": 3},
     ]

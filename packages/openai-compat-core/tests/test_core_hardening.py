@@ -15,13 +15,7 @@ from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
-from openai_compat_core import (
-    DEFAULT_MAX_JSON_DEPTH,
-    EventStreamResponse,
-    cancel_on_disconnect,
-    create_models_router,
-    new_api_router,
-)
+from openai_compat_core import DEFAULT_MAX_JSON_DEPTH, EventStreamResponse, cancel_on_disconnect, create_models_router, new_api_router
 from openai_compat_core.bodies import json_nesting_exceeds, read_json_body
 from openai_compat_core.callbacks import cancel_unless_in_thread, ensure_async
 from openai_compat_core.encoding import dumps, json_string, replace_unpaired_surrogates

@@ -1,4 +1,9 @@
-"""1.x path `fastapi_openai_compat.router`: the Chat Completions router factories."""
+"""1.x path `fastapi_openai_compat.router`: the Chat Completions router factories.
+
+Deprecated, as in 1.x: importing it warns; import from `fastapi_openai_compat.chat_completions.router`.
+"""
+
+import warnings
 
 from openai_compat_chat.router import (
     CompletionResult,
@@ -7,6 +12,13 @@ from openai_compat_chat.router import (
     create_openai_router,
 )
 from openai_compat_core.callbacks import ListModelsFn, PostHook, PreHook
+
+warnings.warn(
+    "Importing from 'fastapi_openai_compat.router' is deprecated. "
+    "Use 'fastapi_openai_compat.chat_completions.router' instead.",
+    DeprecationWarning,
+    stacklevel=2,
+)
 
 __all__ = [
     "CompletionResult",

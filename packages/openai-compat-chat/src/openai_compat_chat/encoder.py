@@ -34,10 +34,12 @@ class ChatStreamEncoder:
 
     Chunks are read with core's `read_chunk`; what each becomes:
 
-    - text (a `str`, or what `chunk_mapper` makes of a chunk): a `content` delta; text that maps to
-      `""` sends nothing unless the chunk carries a finish reason (its usage is still recorded);
+    - text (a `str`, or what `chunk_mapper` makes of a chunk): a `content` delta, also when it is
+      `""`, as 1.x sent it (Haystack generators yield such chunks, and 1.x consumers count frames);
     - a custom event (an object with `to_event_dict()`): a frame `data: {"event": {...}}`;
-    - a reasoning chunk: a `reasoning_content` delta (with `content: null`);
+    - a reasoning chunk: a `reasoning_content` delta (with `content: null`); once reasoning was
+      streamed, later deltas carry `"reasoning_content": null` when they have none, as DeepSeek's API
+      (and 1.x) do;
     - tool-call fragments: a `tool_calls` delta, with the chunk's text beside them if it has any
       (else `content: null`). Calls are grouped by core's `ToolCallAssembler`: they get indexes
       0, 1, ... in order of appearance and may interleave; `id`, `type` and `function.name` come on
@@ -50,8 +52,8 @@ class ChatStreamEncoder:
     `chat.completions.stream()` helper concatenates the roles of every delta into its snapshot).
     A chunk's `finish_reason` is sent with it; if none was sent, the stream ends with a chunk whose
     delta is `{"role": "assistant", "content": ""}` and finish reason `tool_calls` (calls were
-    streamed) or `stop`; with `finish_always=False` (the 1.x helpers) that chunk is only added when
-    a chunk other than a `ChatCompletion` or a custom event was streamed. With `include_usage`,
+    streamed) or `stop`; with `v1_framing` (the 1.x helpers) that chunk is only added when a chunk
+    other than a `ChatCompletion` or a custom event was streamed. With `include_usage`,
     every chunk carries `"usage": null` and a last chunk with `"choices": []` carries the usage a
     chunk reported, or zeros. Then `done_frame`, if any.
 
@@ -67,7 +69,9 @@ class ChatStreamEncoder:
         done_frame: the end-of-stream frame (`COMPACT_DONE_FRAME`, `DONE_FRAME`), or `None` for none.
         expose_errors: a failure other than an `HTTPException` is reported as `Pipeline execution
             failed: <message>`; with `False` as `Pipeline execution failed.` (no exception text).
-        finish_always: add the closing finish chunk whenever no chunk carried a finish reason.
+        v1_framing: frame the stream as the 1.x helpers did: the closing finish chunk only after a chunk
+            of text, reasoning or tool calls (not after custom events or `ChatCompletion` chunks alone,
+            nor in an empty stream).
         collect: keep what is encoded for `completion()`.
         role_on_every_delta: every delta carries the role (1.4.0); `False`: only the first (OpenAI).
     """
@@ -82,7 +86,7 @@ class ChatStreamEncoder:
         include_usage: bool = False,
         done_frame: bytes | None = COMPACT_DONE_FRAME,
         expose_errors: bool = True,
-        finish_always: bool = True,
+        v1_framing: bool = False,
         collect: bool = False,
         role_on_every_delta: bool = True,
     ) -> None:
@@ -93,7 +97,7 @@ class ChatStreamEncoder:
         self.created = int(time.time()) if created is None else created
         self.include_usage = include_usage
         self.done_frame = done_frame or b""
-        self.finish_always = finish_always
+        self.v1_framing = v1_framing
         self.collect = collect
         self._mapper = chunk_mapper
         self._plain_text = chunk_mapper is default_chunk_mapper
@@ -108,6 +112,7 @@ class ChatStreamEncoder:
         self._delta = FrameTemplate({**self._head, "choices": [choice], **self._tail})
         self._finish_sent = False
         self._native_seen = False  # a chunk other than a ChatCompletion or a custom event
+        self._reasoning_seen = False
         self._calls = ToolCallAssembler()
         self._choices: dict[int, ChoiceState] = {0: ChoiceState()}
         self._usage: dict[str, Any] | None = None
@@ -125,9 +130,7 @@ class ChatStreamEncoder:
 
     def encode(self, chunk: Any) -> bytes:
         """Encode one chunk of the user's generator; may return no frame at all."""
-        if self._plain_text and type(chunk) is str:
-            if not chunk:
-                return b""
+        if self._plain_text and type(chunk) is str and chunk:
             self._native_seen = True
             if self.collect:
                 self._choices[0].text.append(chunk)
@@ -142,7 +145,7 @@ class ChatStreamEncoder:
     def close(self) -> bytes:
         """End the stream: the closing finish chunk if needed, the usage chunk if asked, the done frame."""
         out = b""
-        if not self._finish_sent and (self.finish_always or self._native_seen):
+        if not self._finish_sent and (not self.v1_framing or self._native_seen):
             reason = "tool_calls" if self._calls.calls else "stop"
             self._choices[0].finish_reason = reason
             out += self._delta_frame({"content": ""}, reason)
@@ -190,6 +193,7 @@ class ChatStreamEncoder:
         if read.reasoning is not None:
             if self.collect:
                 state.reasoning.append(read.reasoning)
+            self._after_reasoning()
             return self._delta_frame({"content": None, "reasoning_content": read.reasoning}, reason)
         if read.tool_calls:
             calls = [self._call_delta(fragment) for fragment in read.tool_calls]
@@ -203,12 +207,26 @@ class ChatStreamEncoder:
             if reason is None and not self._role_pending:
                 return self._text.render(text)
             return self._delta_frame({"content": text}, reason)
-        if reason is not None:
-            return self._delta_frame({"content": ""}, reason)
-        return b""
+        # A chunk without text is a frame too, as 1.x sent it (Haystack streams have such chunks, and 1.x
+        # consumers count frames); it also carries a finish reason alone.
+        return self._delta_frame({"content": ""}, reason)
+
+    def _after_reasoning(self) -> None:
+        """Once reasoning was streamed, later deltas say they carry none, as DeepSeek's API (and 1.x) do."""
+        if self._reasoning_seen:
+            return
+        self._reasoning_seen = True
+        self._text = self._text_template(
+            {"role": "assistant", "content": slot(0), "reasoning_content": None}
+            if self.role_on_every_delta
+            else {"content": slot(0), "reasoning_content": None}
+        )
+        self._text_with_role = self._text_template({"role": "assistant", "content": slot(0), "reasoning_content": None})
 
     def _delta_frame(self, delta: dict[str, Any], finish_reason: str | None) -> bytes:
         """A frame of choice 0 carrying `delta`, with the role when every delta or the first carries it."""
+        if self._reasoning_seen and "reasoning_content" not in delta:
+            delta = {"content": delta.get("content"), "reasoning_content": None, **delta}
         if self.role_on_every_delta or self._role_pending:
             self._role_pending = False
             delta = {"role": "assistant", **delta}

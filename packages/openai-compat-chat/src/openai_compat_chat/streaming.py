@@ -66,7 +66,7 @@ def streaming_response(
         include_usage=include_usage,
         done_frame=frame,
         expose_errors=expose_errors,
-        finish_always=False,
+        v1_framing=True,
     )
     return EventStreamResponse(result, encoder, log=logger)
 

@@ -79,8 +79,8 @@ def request_settings(request: Mapping[str, Any] | None) -> dict[str, Any]:
             value = {"format": {"type": "text"}, **value}
         elif key == "reasoning" and isinstance(value, Mapping):
             value = {"effort": None, "summary": None, **value}
-        elif key == "tools" and isinstance(value, list):
-            value = [complete_tool(tool) for tool in value]
+        elif key == "tools":
+            value = complete_tools(value)
         settings[key] = value
     try:
         jsonable: dict[str, Any] = to_jsonable_python(settings, fallback=str)
@@ -185,64 +185,79 @@ def normalise_usage(usage: Any) -> Any:
     return result
 
 
-def complete_tool(tool: Any) -> Any:
-    """A function tool with the five keys the Open Responses schema requires (absent ones `null`); others as given."""
-    if not isinstance(tool, Mapping) or tool.get("type") != "function":
-        return tool
-    return {"type": "function", "name": None, "description": None, "parameters": None, "strict": None, **tool}
+# The keys the Open Responses schema requires of a function tool, in its order.
+_FUNCTION_TOOL_KEYS: dict[str, Any] = {
+    "type": "function",
+    **dict.fromkeys(("name", "description", "parameters", "strict")),
+}
 
 
-def complete_item(item: Any) -> Any:
-    """An output item with the fields the wire requires that its author left out.
+def complete_tools(tools: Any) -> Any:
+    """Return the tools with the five keys the Open Responses schema requires of a function tool.
 
-    Messages get `id`, `status` (`completed`) and `role` (`assistant`), and their `output_text` parts
-    `annotations: []` and `logprobs: []`; function calls get `id`, `call_id`, `arguments` (`""`) and
-    `status`; reasoning items `id` and `summary: []`. What the author set is kept as it is.
+    `type`, `name`, `description`, `parameters` and `strict`: those a function tool lacks are `None`.
+    Other tools, and anything that is not a list of objects, are returned as they are.
     """
-    if not isinstance(item, Mapping):
-        return item
-    data = dict(item)
-    kind = data.get("type")
-    if kind == "message":
-        data.setdefault("id", new_id("msg"))
-        data.setdefault("status", "completed")
-        data.setdefault("role", "assistant")
-        content = data.get("content")
-        if isinstance(content, list):
-            data["content"] = [_complete_part(part) for part in content]
-    elif kind == "function_call":
-        data.setdefault("id", new_id("fc"))
-        data.setdefault("call_id", new_id("call"))
-        data.setdefault("arguments", "")
-        data.setdefault("status", "completed")
-    elif kind == "reasoning":
-        data.setdefault("id", new_id("rs"))
-        data.setdefault("summary", [])
-    return data
+    if not isinstance(tools, list):
+        return tools
+    return [
+        {**_FUNCTION_TOOL_KEYS, **tool} if isinstance(tool, Mapping) and tool.get("type") == "function" else tool
+        for tool in tools
+    ]
+
+
+def _filled(item: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """`item` with the `defaults` for the keys it lacks (or holds as `None`), the defaults' keys first."""
+    out = dict(defaults)
+    out.update(item)
+    for key, value in defaults.items():
+        if out[key] is None:
+            out[key] = value
+    return out
 
 
 def _complete_part(part: Any) -> Any:
-    if not isinstance(part, Mapping) or part.get("type") != "output_text":
+    if not isinstance(part, Mapping) or part.get("type", "output_text") != "output_text":
         return part
-    data = dict(part)
-    data.setdefault("annotations", [])
-    data.setdefault("logprobs", [])
-    return data
+    return _filled(part, {"type": "output_text", "text": "", "annotations": [], "logprobs": []})
+
+
+def complete_output_item(item: Any) -> Any:
+    """Return an output item with every key the wire requires that its author left out (or set to `None`).
+
+    A message gets `id`, `status`, `role` and, on each `output_text` part, `annotations: []` and
+    `logprobs: []`; a function call gets `id`, `status`, `call_id` and `arguments`; a reasoning item
+    gets `id`, `status` and `summary`. Items of other types, and keys already set, are left alone.
+    """
+    if not isinstance(item, Mapping):
+        return item
+    kind = item.get("type")
+    if kind == "message":
+        out = _filled(item, {"id": new_id("msg"), "type": "message", "status": "completed", "role": "assistant"})
+        content = out.get("content")
+        out["content"] = [_complete_part(part) for part in content] if isinstance(content, list) else []
+        return out
+    if kind == "function_call":
+        defaults = {"id": new_id("fc"), "type": "function_call", "status": "completed", "call_id": new_id("call")}
+        return _filled(item, {**defaults, "name": "function", "arguments": ""})
+    if kind == "reasoning":
+        return _filled(item, {"id": new_id("rs"), "type": "reasoning", "status": "completed", "summary": []})
+    return dict(item)
 
 
 def normalise_response(response: Response, settings: Mapping[str, Any]) -> dict[str, Any]:
     """Return a callback's `Response` as a dict with every key, filling what its author did not set.
 
-    Fields the author set explicitly (its `id` included) are kept as they are; the others take the
-    request's settings. Output items get the fields the wire requires (see `complete_item`), a
-    completed response gets `completed_at` if it has none, and usage is expressed in Responses terms.
+    Fields the author set explicitly (its `id` too) are kept; the others take the request's
+    settings. Output items get the keys the wire requires (see `complete_output_item`), function
+    tools theirs (see `complete_tools`). A completed response gets `completed_at` if it has none,
+    and usage is expressed in Responses terms.
     """
     data: dict[str, Any] = response.model_dump(mode="json")
     explicit = response.model_fields_set
     data.update({key: value for key, value in settings.items() if key not in explicit})
-    data["output"] = [complete_item(item) for item in data.get("output") or []]
-    if isinstance(data.get("tools"), list):
-        data["tools"] = [complete_tool(tool) for tool in data["tools"]]
+    data["output"] = [complete_output_item(item) for item in data.get("output") or []]
+    data["tools"] = complete_tools(data.get("tools"))
     if data.get("status") == "completed" and data.get("completed_at") is None:
         data["completed_at"] = now()
     if data.get("usage") is not None:
@@ -253,8 +268,8 @@ def normalise_response(response: Response, settings: Mapping[str, Any]) -> dict[
 __all__ = [
     "RESPONSE_KEYS",
     "build_response",
-    "complete_item",
-    "complete_tool",
+    "complete_output_item",
+    "complete_tools",
     "encode_text_response",
     "message_item",
     "new_id",

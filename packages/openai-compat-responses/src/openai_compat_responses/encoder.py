@@ -79,9 +79,9 @@ class ResponseStreamEncoder:
     Chunks are read with core's `read_chunk`:
 
     - a `Response`: ends the stream; its items are sent (unless already sent) and it becomes the
-      terminal event as its author made it, with the fields it left unset filled from the request
-      and, unless `keep_yielded_id`, the stream's id (clients expect one id from the first event
-      to the last);
+      terminal event as its author made it (its own `id` included, as 1.x sent it: a callback that
+      stores responses under its own ids needs clients to see them), with the fields it left unset
+      filled from the request;
     - a custom event (an object with `to_event_dict()`): sent as a named event whose name is the
       dict's `type` (default `response.event`);
     - a reasoning chunk: a `reasoning` item with a summary;
@@ -101,7 +101,8 @@ class ResponseStreamEncoder:
         expose_errors: `response.failed` says `Pipeline execution failed: <message>`; with `False`
             only `Pipeline execution failed.` (no exception text). An `HTTPException` keeps its
             message, and an `OpenAIHTTPException` its code.
-        keep_yielded_id: a yielded `Response` keeps its own id in the terminal event (the 1.x helpers).
+        v1_framing: frame the stream as the 1.x helpers did: a yielded `Response` becomes the terminal
+            event without `output_item` events for the items it holds.
 
     After the terminal event, `final_response` holds the response object that was sent.
     """
@@ -115,10 +116,10 @@ class ResponseStreamEncoder:
         request: Mapping[str, Any] | None = None,
         created_at: int | None = None,
         expose_errors: bool = True,
-        keep_yielded_id: bool = False,
+        v1_framing: bool = False,
     ) -> None:
         self.resp_id = resp_id
-        self.keep_yielded_id = keep_yielded_id
+        self.v1_framing = v1_framing
         self.expose_errors = expose_errors
         self.model = model
         self.chunk_mapper = chunk_mapper
@@ -300,10 +301,9 @@ class ResponseStreamEncoder:
     def _finish_with(self, response: Response) -> None:
         self._close_all()
         data = normalise_response(response, self.settings)
-        if not self.keep_yielded_id:
-            data["id"] = self.resp_id
         sent = {_identity(item.final) for item in self._items if item.final is not None}
-        for item in data.get("output") or []:
+        # 1.x sent the object alone; clients that build the output from item events need them.
+        for item in [] if self.v1_framing else data.get("output") or []:
             if isinstance(item, Mapping) and _identity(item) not in sent:
                 index = self._next_index
                 self._next_index += 1

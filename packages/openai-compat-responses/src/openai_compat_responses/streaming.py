@@ -27,13 +27,14 @@ def create_responses_streaming_response(
 
     A sync generator runs in a worker thread, never on the event loop, and is closed if the client
     disconnects. See `ResponseStreamEncoder` for what each chunk becomes; as in 1.4.0, a `Response`
-    the generator yields ends the stream as it is, its own `id` included.
+    the generator yields ends the stream as `response.completed`, passed through as given (its own
+    `id` included; keys the wire requires and it lacks are filled in).
 
     Returns:
         A Starlette `StreamingResponse` subclass (`text/event-stream`); iterating its
         `body_iterator` gives one `str` per event frame.
     """
-    encoder = ResponseStreamEncoder(resp_id, model_name, chunk_mapper=chunk_mapper, keep_yielded_id=True)
+    encoder = ResponseStreamEncoder(resp_id, model_name, chunk_mapper=chunk_mapper, v1_framing=True)
     return EventStreamResponse(result, encoder, log=logger)
 
 

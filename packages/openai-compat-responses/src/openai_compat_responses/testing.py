@@ -106,8 +106,9 @@ def check_events(events: Sequence[tuple[str, Mapping[str, Any]]], *, complete_ou
     events refer to an item opened earlier, at the same `output_index` and with the same id; output
     indexes are not reused; text and arguments deltas add up to their `.done` text; after
     `response.completed` every opened item was closed, and the final `output` holds the closed items
-    in `output_index` order (with `complete_output=False`, those it holds: a `Response` your callback
-    yields replaces the output streamed before it).
+    in `output_index` order. With `complete_output=False` the terminal event may carry a `Response`
+    your callback yielded: its output replaces the output streamed before it (only the items it holds
+    are checked against the stream) and it keeps its own `id`.
 
     Raises:
         StreamContractError: naming the first problem found.
@@ -161,7 +162,7 @@ class _Checker:
         check_response_object(response, where=f"event {index} ({name}).response")
         if self.response_id is None:
             self.response_id = response["id"]
-        elif response["id"] != self.response_id:
+        elif response["id"] != self.response_id and (self.complete_output or name not in TERMINAL_EVENTS):
             raise _fail(index, name, f"response id changed from {self.response_id!r} to {response['id']!r}")
         return response
 

@@ -1,4 +1,10 @@
-"""1.x path `fastapi_openai_compat.chat_completions.streaming`."""
+"""1.x path `fastapi_openai_compat.chat_completions.streaming`.
+
+`time` is here as in 1.x, where tests fix the chunks' `created` by patching
+`fastapi_openai_compat.chat_completions.streaming.time.time`: the stream reads `time.time()` once.
+"""
+
+import time  # noqa: F401
 
 from openai_compat_chat.streaming import (
     chat_completion_response,
@@ -9,7 +15,7 @@ from openai_compat_chat.streaming import (
 )
 from openai_compat_core.chunks import ChunkMapper, default_chunk_mapper
 
-__all__ = [
+__all__ = [  # `time` is not listed: it is only here to be patched, as in 1.x
     "ChunkMapper",
     "chat_completion_response",
     "create_async_streaming_response",
