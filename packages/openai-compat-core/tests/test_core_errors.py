@@ -234,7 +234,7 @@ def test_openai_sdk_maps_envelopes_to_its_exceptions(live_server: Callable[[Any]
     with pytest.raises(openai.InternalServerError) as failed:
         client.chat.completions.create(model="m", messages=[{"role": "user", "content": "boom"}])
     assert failed.value.status_code == 500
-    assert failed.value.message.endswith("Pipeline execution failed: the pipeline broke")
+    assert "Pipeline execution failed: the pipeline broke" in failed.value.message  # SDKs before 3.x prefix the body
     assert isinstance(failed.value.body, dict)
     assert failed.value.body["message"] == "Pipeline execution failed: the pipeline broke"
     assert calls["callback"] == 1, "the SDK retried a failing pipeline"
