@@ -1,13 +1,19 @@
 """The chat stream wire format, chunk by chunk, straight from `ChatStreamEncoder`."""
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
 from openai_compat_chat import ChatCompletion, ChatStreamEncoder, Choice, Message
 from openai_compat_core import COMPACT_DONE_FRAME, DONE_FRAME, OpenAIHTTPException
+from openai_compat_core.testing import (
+    CustomEvent,
+    FunctionCallChunk,
+    ReasoningContent,
+    StreamingChunk,
+    ToolCallDelta,
+)
 
 
 def run(chunks: list[Any], **options: Any) -> list[Any]:
@@ -36,38 +42,8 @@ def finish_reasons(frames: list[Any]) -> list[str | None]:
     return [f["choices"][0]["finish_reason"] for f in frames if isinstance(f, dict) and f.get("choices")]
 
 
-@dataclass
-class Chunk:
-    """A Haystack-like StreamingChunk without Haystack."""
-
-    content: str = ""
-    tool_calls: list[Any] | None = None
-    finish_reason: str | None = None
-    reasoning: Any = None
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Delta:
-    """A Haystack-like ToolCallDelta."""
-
-    index: int
-    tool_name: str | None = None
-    arguments: str | None = None
-    id: str | None = None
-
-
-@dataclass
-class Reasoning:
-    reasoning_text: str
-
-
-class Status:
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def to_event_dict(self) -> dict[str, Any]:
-        return {"type": "status", "data": {"description": self.text}}
+def status(text: str) -> CustomEvent:
+    return CustomEvent({"type": "status", "data": {"description": text}})
 
 
 def test_text_stream_has_role_once_stable_ids_and_ends_with_stop_and_done() -> None:
@@ -95,24 +71,24 @@ def test_empty_stream_still_sends_a_finish_chunk_with_the_role() -> None:
 
 
 def test_empty_text_chunks_send_nothing() -> None:
-    frames = run(["", "a", Chunk(content=""), ""])
+    frames = run(["", "a", StreamingChunk(content=""), ""])
     assert deltas(frames) == [{"role": "assistant", "content": "a"}, {}]
 
 
 def test_finish_reason_of_a_chunk_is_sent_and_no_automatic_stop_follows() -> None:
-    frames = run([Chunk("partial"), Chunk("", finish_reason="length")])
+    frames = run([StreamingChunk("partial"), StreamingChunk("", finish_reason="length")])
     assert finish_reasons(frames) == [None, "length"]
     assert deltas(frames)[-1] == {}
 
 
 def test_finish_reason_on_a_chunk_with_text() -> None:
-    frames = run([Chunk("all", finish_reason="stop")])
+    frames = run([StreamingChunk("all", finish_reason="stop")])
     assert deltas(frames) == [{"role": "assistant", "content": "all"}]
     assert finish_reasons(frames) == ["stop"]
 
 
 def test_objects_with_content_are_text() -> None:
-    frames = run([Chunk("a"), Chunk("b")])
+    frames = run([StreamingChunk("a"), StreamingChunk("b")])
     assert deltas(frames)[:2] == [{"role": "assistant", "content": "a"}, {"content": "b"}]
 
 
@@ -122,7 +98,13 @@ def test_custom_chunk_mapper_applies_to_strings_and_objects() -> None:
 
 
 def test_reasoning_chunks_become_reasoning_content_deltas() -> None:
-    frames = run([Chunk(reasoning=Reasoning("thinking")), Chunk(reasoning="more"), Chunk("answer")])
+    frames = run(
+        [
+            StreamingChunk(reasoning=ReasoningContent("thinking")),
+            StreamingChunk(reasoning="more"),
+            StreamingChunk("answer"),
+        ]
+    )
     assert deltas(frames) == [
         {"role": "assistant", "reasoning_content": "thinking"},
         {"reasoning_content": "more"},
@@ -133,16 +115,16 @@ def test_reasoning_chunks_become_reasoning_content_deltas() -> None:
 
 
 def test_empty_reasoning_is_an_ordinary_chunk() -> None:
-    frames = run([Chunk("text", reasoning=Reasoning(""))])
+    frames = run([StreamingChunk("text", reasoning=ReasoningContent(""))])
     assert deltas(frames)[0] == {"role": "assistant", "content": "text"}
 
 
 def test_tool_call_deltas_name_and_id_only_on_first_delta_and_finish_tool_calls() -> None:
     frames = run(
         [
-            Chunk(tool_calls=[Delta(0, tool_name="weather", id="call_a")]),
-            Chunk(tool_calls=[Delta(0, arguments='{"city":')]),
-            Chunk(tool_calls=[Delta(0, arguments='"Paris"}')]),
+            StreamingChunk(tool_calls=[ToolCallDelta(0, tool_name="weather", id="call_a")]),
+            StreamingChunk(tool_calls=[ToolCallDelta(0, arguments='{"city":')]),
+            StreamingChunk(tool_calls=[ToolCallDelta(0, arguments='"Paris"}')]),
         ]
     )
     assert deltas(frames) == [
@@ -162,11 +144,11 @@ def test_tool_call_deltas_name_and_id_only_on_first_delta_and_finish_tool_calls(
 def test_interleaved_parallel_tool_calls_keep_their_indexes() -> None:
     frames = run(
         [
-            Chunk(tool_calls=[Delta(0, tool_name="a", id="call_0", arguments="{")]),
-            Chunk(tool_calls=[Delta(1, tool_name="b", id="call_1", arguments="{")]),
-            Chunk(tool_calls=[Delta(0, arguments="}")]),
-            Chunk(tool_calls=[Delta(1, arguments="}")]),
-            Chunk(finish_reason="tool_calls"),
+            StreamingChunk(tool_calls=[ToolCallDelta(0, tool_name="a", id="call_0", arguments="{")]),
+            StreamingChunk(tool_calls=[ToolCallDelta(1, tool_name="b", id="call_1", arguments="{")]),
+            StreamingChunk(tool_calls=[ToolCallDelta(0, arguments="}")]),
+            StreamingChunk(tool_calls=[ToolCallDelta(1, arguments="}")]),
+            StreamingChunk(finish_reason="tool_calls"),
         ]
     )
     calls = [d["tool_calls"][0] for d in deltas(frames) if "tool_calls" in d]
@@ -182,7 +164,9 @@ def test_interleaved_parallel_tool_calls_keep_their_indexes() -> None:
 
 
 def test_several_tool_call_deltas_in_one_chunk() -> None:
-    frames = run([Chunk(tool_calls=[Delta(0, tool_name="a", id="x"), Delta(1, tool_name="b", id="y")])])
+    frames = run(
+        [StreamingChunk(tool_calls=[ToolCallDelta(0, tool_name="a", id="x"), ToolCallDelta(1, tool_name="b", id="y")])]
+    )
     assert [c["index"] for c in deltas(frames)[0]["tool_calls"]] == [0, 1]
 
 
@@ -190,9 +174,9 @@ def test_tool_call_indexes_are_made_dense_in_order_of_appearance() -> None:
     # Some producers number calls by content block (text block 0, then calls 1 and 2).
     frames = run(
         [
-            Chunk(tool_calls=[Delta(1, tool_name="a", id="call_a")]),
-            Chunk(tool_calls=[Delta(2, tool_name="b", id="call_b")]),
-            Chunk(tool_calls=[Delta(1, arguments="{}")]),
+            StreamingChunk(tool_calls=[ToolCallDelta(1, tool_name="a", id="call_a")]),
+            StreamingChunk(tool_calls=[ToolCallDelta(2, tool_name="b", id="call_b")]),
+            StreamingChunk(tool_calls=[ToolCallDelta(1, arguments="{}")]),
         ]
     )
     assert [d["tool_calls"][0]["index"] for d in deltas(frames) if "tool_calls" in d] == [0, 1, 0]
@@ -201,8 +185,8 @@ def test_tool_call_indexes_are_made_dense_in_order_of_appearance() -> None:
 def test_same_index_with_a_new_id_is_a_new_call() -> None:
     frames = run(
         [
-            Chunk(tool_calls=[Delta(0, tool_name="a", id="call_a", arguments="{}")]),
-            Chunk(tool_calls=[Delta(0, tool_name="b", id="call_b", arguments="{}")]),
+            StreamingChunk(tool_calls=[ToolCallDelta(0, tool_name="a", id="call_a", arguments="{}")]),
+            StreamingChunk(tool_calls=[ToolCallDelta(0, tool_name="b", id="call_b", arguments="{}")]),
         ]
     )
     calls = [d["tool_calls"][0] for d in deltas(frames) if "tool_calls" in d]
@@ -212,9 +196,9 @@ def test_same_index_with_a_new_id_is_a_new_call() -> None:
 def test_tool_call_without_id_gets_one_and_a_late_name_is_sent_once() -> None:
     frames = run(
         [
-            Chunk(tool_calls=[Delta(0, arguments="{")]),
-            Chunk(tool_calls=[Delta(0, tool_name="late", arguments="}")]),
-            Chunk(tool_calls=[Delta(0, tool_name="late")]),
+            StreamingChunk(tool_calls=[ToolCallDelta(0, arguments="{")]),
+            StreamingChunk(tool_calls=[ToolCallDelta(0, tool_name="late", arguments="}")]),
+            StreamingChunk(tool_calls=[ToolCallDelta(0, tool_name="late")]),
         ]
     )
     calls = [d["tool_calls"][0] for d in deltas(frames) if "tool_calls" in d]
@@ -223,15 +207,6 @@ def test_tool_call_without_id_gets_one_and_a_late_name_is_sent_once() -> None:
     assert calls[0]["function"] == {"arguments": "{"}
     assert calls[1] == {"index": 0, "function": {"name": "late", "arguments": "}"}}
     assert calls[2] == {"index": 0, "function": {"arguments": ""}}
-
-
-class FunctionCallChunk:
-    """The `function_call_id` shape some pipelines use."""
-
-    def __init__(self, call_id: str, name: str | None, arguments: str | None) -> None:
-        self.function_call_id = call_id
-        self.function_call_name = name
-        self.function_call_arguments = arguments
 
 
 def test_function_call_id_shape_is_a_tool_call() -> None:
@@ -252,7 +227,9 @@ def test_function_call_id_shape_is_a_tool_call() -> None:
 
 def test_dict_tool_calls_in_openai_shape() -> None:
     first = {"index": 0, "id": "call_9", "function": {"name": "f", "arguments": ""}}
-    frames = run([Chunk(tool_calls=[first]), Chunk(tool_calls=[{"index": 0, "function": {"arguments": "{}"}}])])
+    frames = run(
+        [StreamingChunk(tool_calls=[first]), StreamingChunk(tool_calls=[{"index": 0, "function": {"arguments": "{}"}}])]
+    )
     calls = [d["tool_calls"][0] for d in deltas(frames) if "tool_calls" in d]
     assert calls == [
         {"index": 0, "id": "call_9", "type": "function", "function": {"name": "f", "arguments": ""}},
@@ -261,7 +238,7 @@ def test_dict_tool_calls_in_openai_shape() -> None:
 
 
 def test_custom_events_are_event_frames_outside_the_role_and_finish_logic() -> None:
-    frames = run([Status("working"), "a", Status("done")])
+    frames = run([status("working"), "a", status("done")])
     assert frames[0] == {"event": {"type": "status", "data": {"description": "working"}}}
     assert frames[2] == {"event": {"type": "status", "data": {"description": "done"}}}
     assert deltas(frames) == [{"role": "assistant", "content": "a"}, {}]
@@ -270,7 +247,8 @@ def test_custom_events_are_event_frames_outside_the_role_and_finish_logic() -> N
 def test_include_usage_adds_null_usage_and_a_final_usage_chunk_from_the_last_reported_usage() -> None:
     usage = {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}
     frames = run(
-        [Chunk("a", meta={"usage": {"prompt_tokens": 1}}), Chunk("b", meta={"usage": usage})], include_usage=True
+        [StreamingChunk("a", meta={"usage": {"prompt_tokens": 1}}), StreamingChunk("b", meta={"usage": usage})],
+        include_usage=True,
     )
     assert frames[-1] == "[DONE]"
     *choice_chunks, usage_chunk = frames[:-1]
@@ -304,7 +282,7 @@ def test_include_usage_without_reported_usage_sends_zeros() -> None:
 
 
 def test_usage_is_not_sent_unless_asked() -> None:
-    frames = run([Chunk("a", meta={"usage": {"prompt_tokens": 1, "completion_tokens": 1}})])
+    frames = run([StreamingChunk("a", meta={"usage": {"prompt_tokens": 1, "completion_tokens": 1}})])
     assert all("usage" not in f for f in frames if isinstance(f, dict))
     assert all(f["choices"] for f in frames if isinstance(f, dict))
 
@@ -387,7 +365,7 @@ def test_text_is_valid_json_whatever_it_contains(text: str) -> None:
 
 def test_frames_are_whole_sse_events() -> None:
     encoder = ChatStreamEncoder("id", "m")
-    for chunk in ["a", "b\n\nc", Status("x")]:
+    for chunk in ["a", "b\n\nc", status("x")]:
         frame = encoder.encode(chunk)
         assert frame.endswith(b"\n\n")
         assert frame.count(b"\n\n") == 1

@@ -1,10 +1,18 @@
 """The stream encoder: every chunk shape, the event contract, failures and the terminal event."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from openai_compat_core.testing import (
+    CustomEvent,
+    FunctionCallChunk,
+    ReasoningContent,
+    StreamingChunk,
+    ToolCallDelta,
+    UsageChunk,
+)
 from openai_compat_responses import Response, ResponseStreamEncoder
 from openai_compat_responses.testing import parse_events
 
@@ -51,54 +59,6 @@ TEXT_ITEM_CLOSE = (
     "response.content_part.done",
     "response.output_item.done",
 )
-
-
-@dataclass
-class ContentChunk:
-    content: Any
-    meta: dict[str, Any] = field(default_factory=dict)
-    finish_reason: str | None = None
-
-
-@dataclass
-class FunctionCallChunk:
-    function_call_id: str
-    function_call_name: str | None
-    function_call_arguments: str | None
-
-
-@dataclass
-class ToolCallsChunk:
-    tool_calls: list[Any]
-    content: str = ""
-
-
-@dataclass
-class ToolCallDelta:
-    index: int | None = None
-    id: str | None = None
-    tool_name: str | None = None
-    arguments: str | None = None
-
-
-@dataclass
-class ReasoningChunk:
-    reasoning: Any
-    content: str = ""
-
-
-@dataclass
-class UsageChunk:
-    usage: dict[str, Any]
-    content: str = ""
-
-
-class CustomEvent:
-    def __init__(self, event: dict[str, Any]) -> None:
-        self.event = event
-
-    def to_event_dict(self) -> dict[str, Any]:
-        return dict(self.event)
 
 
 def run(
@@ -267,19 +227,19 @@ def test_content_chunks_and_the_chunk_mapper(stream_reader: Any) -> None:
     def mapper(chunk: Any) -> Any:
         return chunk.text if isinstance(chunk, Scored) else 42
 
-    chunks = [ContentChunk("a"), ContentChunk(""), ContentChunk(None), Scored("b"), "", object(), "c"]
+    chunks = [StreamingChunk("a"), StreamingChunk(""), StreamingChunk(None), Scored("b"), "", object(), "c"]
     _, final = stream_reader(run(chunks, mapper=mapper))
-    # ContentChunk(None) and object() go through the mapper, whose non-str answer is sent as text.
+    # StreamingChunk(None) and object() go through the mapper, whose non-str answer is sent as text.
     assert final["output"][0]["content"][0]["text"] == "a42b42c"
 
 
 def test_default_mapper_uses_str_of_unknown_chunks(stream_reader: Any) -> None:
-    _, final = stream_reader(run([ContentChunk("x"), 7]))
+    _, final = stream_reader(run([StreamingChunk("x"), 7]))
     assert final["output"][0]["content"][0]["text"] == "x7"
 
 
 def test_an_empty_stream_completes_with_no_output(stream_reader: Any) -> None:
-    events, final = stream_reader(run(["", ContentChunk("")]))
+    events, final = stream_reader(run(["", StreamingChunk("")]))
     assert names(events) == [*LIFECYCLE, "response.completed"]
     assert final["output"] == []
 
@@ -318,9 +278,9 @@ def test_function_call_chunks_make_one_function_call_item(stream_reader: Any) ->
 
 def test_tool_calls_lists_in_every_entry_shape(stream_reader: Any) -> None:
     chunks = [
-        ToolCallsChunk([ToolCallDelta(id="call_a", tool_name="lookup", arguments='{"q":')]),
-        ToolCallsChunk([{"arguments": '"x"}'}]),
-        ToolCallsChunk([{"id": "call_b", "function": {"name": "other", "arguments": "{}"}}]),
+        StreamingChunk(tool_calls=[ToolCallDelta(None, id="call_a", tool_name="lookup", arguments='{"q":')]),
+        StreamingChunk(tool_calls=[{"arguments": '"x"}'}]),
+        StreamingChunk(tool_calls=[{"id": "call_b", "function": {"name": "other", "arguments": "{}"}}]),
     ]
     _, final = stream_reader(run(chunks))
     assert [(i["call_id"], i["name"], i["arguments"]) for i in final["output"]] == [
@@ -351,10 +311,10 @@ def test_a_new_call_id_closes_the_open_call_and_opens_the_next_index(stream_read
 
 def test_interleaved_parallel_calls_each_get_their_own_item(stream_reader: Any) -> None:
     chunks = [
-        ToolCallsChunk([ToolCallDelta(index=0, id="call_0", tool_name="weather", arguments='{"city":')]),
-        ToolCallsChunk([ToolCallDelta(index=1, id="call_1", tool_name="time", arguments='{"tz":')]),
-        ToolCallsChunk([ToolCallDelta(index=0, arguments='"Paris"}')]),
-        ToolCallsChunk([ToolCallDelta(index=1, arguments='"CET"}'), ToolCallDelta(index=0, arguments="")]),
+        StreamingChunk(tool_calls=[ToolCallDelta(index=0, id="call_0", tool_name="weather", arguments='{"city":')]),
+        StreamingChunk(tool_calls=[ToolCallDelta(index=1, id="call_1", tool_name="time", arguments='{"tz":')]),
+        StreamingChunk(tool_calls=[ToolCallDelta(index=0, arguments='"Paris"}')]),
+        StreamingChunk(tool_calls=[ToolCallDelta(index=1, arguments='"CET"}'), ToolCallDelta(index=0, arguments="")]),
     ]
     events, final = stream_reader(run(chunks))
     deltas = [(p["output_index"], p["delta"]) for n, p in events if n == "response.function_call_arguments.delta"]
@@ -371,8 +331,8 @@ def test_interleaved_parallel_calls_each_get_their_own_item(stream_reader: Any) 
 
 def test_an_index_reused_with_another_id_is_a_new_call(stream_reader: Any) -> None:
     chunks = [
-        ToolCallsChunk([ToolCallDelta(index=0, id="call_a", tool_name="f", arguments="{}")]),
-        ToolCallsChunk([ToolCallDelta(index=0, id="call_b", tool_name="g", arguments="[]")]),
+        StreamingChunk(tool_calls=[ToolCallDelta(index=0, id="call_a", tool_name="f", arguments="{}")]),
+        StreamingChunk(tool_calls=[ToolCallDelta(index=0, id="call_b", tool_name="g", arguments="[]")]),
     ]
     _, final = stream_reader(run(chunks))
     assert [(i["call_id"], i["name"], i["arguments"]) for i in final["output"]] == [
@@ -384,15 +344,18 @@ def test_an_index_reused_with_another_id_is_a_new_call(stream_reader: Any) -> No
 def test_a_call_keeps_one_item_when_its_index_comes_later(stream_reader: Any) -> None:
     chunks = [
         FunctionCallChunk("call_1", "f", "{"),
-        ToolCallsChunk([ToolCallDelta(index=0, id="call_1", arguments="}")]),
-        ToolCallsChunk([ToolCallDelta(index=0, arguments="")]),
+        StreamingChunk(tool_calls=[ToolCallDelta(index=0, id="call_1", arguments="}")]),
+        StreamingChunk(tool_calls=[ToolCallDelta(index=0, arguments="")]),
     ]
     _, final = stream_reader(run(chunks))
     assert [(i["call_id"], i["arguments"]) for i in final["output"]] == [("call_1", "{}")]
 
 
 def test_a_call_without_id_gets_one_and_its_name_may_come_later(stream_reader: Any) -> None:
-    chunks = [ToolCallsChunk([ToolCallDelta(index=0, arguments="{")]), ToolCallsChunk([{"index": 0, "name": "f"}])]
+    chunks = [
+        StreamingChunk(tool_calls=[ToolCallDelta(index=0, arguments="{")]),
+        StreamingChunk(tool_calls=[{"index": 0, "name": "f"}]),
+    ]
     _, final = stream_reader(run(chunks))
     (item,) = final["output"]
     assert item["call_id"].startswith("call_")
@@ -402,9 +365,9 @@ def test_a_call_without_id_gets_one_and_its_name_may_come_later(stream_reader: A
 
 def test_text_after_calls_is_a_new_message_and_calls_close_at_the_end(stream_reader: Any) -> None:
     chunks = [
-        ToolCallsChunk([ToolCallDelta(index=0, id="call_0", tool_name="f", arguments="{")]),
+        StreamingChunk(tool_calls=[ToolCallDelta(index=0, id="call_0", tool_name="f", arguments="{")]),
         "Thinking",
-        ToolCallsChunk([ToolCallDelta(index=0, arguments="}")]),
+        StreamingChunk(tool_calls=[ToolCallDelta(index=0, arguments="}")]),
     ]
     events, final = stream_reader(run(chunks))
     assert [i["type"] for i in final["output"]] == ["function_call", "message"]
@@ -424,11 +387,12 @@ def test_a_function_call_closes_the_open_message(stream_reader: Any) -> None:
 
 
 def test_reasoning_comes_first_and_closes_when_text_starts(stream_reader: Any) -> None:
-    @dataclass
-    class ReasoningContent:
-        reasoning_text: str
-
-    chunks = [ReasoningChunk(ReasoningContent("Think")), ReasoningChunk("ing."), ReasoningChunk(""), "Answer"]
+    chunks = [
+        StreamingChunk(reasoning=ReasoningContent("Think")),
+        StreamingChunk(reasoning="ing."),
+        StreamingChunk(reasoning=""),
+        "Answer",
+    ]
     events, final = stream_reader(run(chunks))
     assert names(events) == [
         *LIFECYCLE,
@@ -563,7 +527,7 @@ def test_exactly_one_terminal_event_whatever_is_called_after_it() -> None:
     assert encoder.close() == b""
     assert encoder.fail(RuntimeError("late")) == b""
     assert encoder.encode("b") == b""
-    assert encoder.encode(ContentChunk("c")) == b""
+    assert encoder.encode(StreamingChunk("c")) == b""
     terminals = [n for n, _ in parse_events(body.decode()) if n in ("response.completed", "response.failed")]
     assert terminals == ["response.completed"]
 
@@ -631,7 +595,7 @@ def test_a_to_event_dict_that_raises_fails_the_stream(stream_reader: Any) -> Non
     [
         UsageChunk({"input_tokens": 5, "output_tokens": 7, "total_tokens": 12}),
         UsageChunk({"prompt_tokens": 5, "completion_tokens": 7}),
-        ContentChunk("", meta={"usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}}),
+        StreamingChunk("", meta={"usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}}),
     ],
 )
 def test_usage_carried_by_a_chunk_is_reported(chunk: Any, stream_reader: Any) -> None:
@@ -651,7 +615,7 @@ def test_usage_carried_by_a_chunk_is_reported(chunk: Any, stream_reader: Any) ->
 def test_a_truncating_finish_reason_makes_the_response_incomplete(
     finish_reason: str, reason: str, stream_reader: Any
 ) -> None:
-    events, final = stream_reader(run(["cut", ContentChunk("", finish_reason=finish_reason)]))
+    events, final = stream_reader(run(["cut", StreamingChunk("", finish_reason=finish_reason)]))
     assert names(events)[-1] == "response.incomplete"
     assert final["status"] == "incomplete"
     assert final["incomplete_details"] == {"reason": reason}
@@ -659,7 +623,7 @@ def test_a_truncating_finish_reason_makes_the_response_incomplete(
 
 
 def test_a_stop_finish_reason_completes(stream_reader: Any) -> None:
-    events, _ = stream_reader(run(["done", ContentChunk("", finish_reason="stop")]))
+    events, _ = stream_reader(run(["done", StreamingChunk("", finish_reason="stop")]))
     assert names(events)[-1] == "response.completed"
 
 
