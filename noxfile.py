@@ -1,4 +1,5 @@
-"""Nox sessions: tests on every supported Python, isolation, lint, typecheck and build.
+"""Nox sessions: tests on every supported Python and on the lowest declared dependencies, isolation, lint,
+typecheck and build.
 
 ``nox`` with no arguments runs every session but the long ones (``fuzz``, ``soak``, ``bench``), which
 run by name: ``nox -s fuzz``. Interpreters come from the machine (pyenv here, exposed by this file): uv is
