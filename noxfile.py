@@ -1,9 +1,10 @@
-"""Nox sessions: tests on every supported Python, isolation (responses, embeddings), lint, typecheck and build.
+"""Nox sessions: tests on every supported Python and on the lowest declared dependencies, isolation, lint,
+typecheck and build.
 
 ``nox`` with no arguments runs every session but the long ones (``fuzz``, ``soak``, ``bench``), which
-run by name: ``nox -s fuzz``. Interpreters come from the machine (pyenv here): uv is not allowed to
-download any (set ``UV_PYTHON_DOWNLOADS=never``), and with ``CI`` set a missing interpreter fails the
-run instead of being skipped.
+run by name: ``nox -s fuzz``. Interpreters come from the machine (pyenv here, exposed by this file): uv is
+not allowed to download any (set ``UV_PYTHON_DOWNLOADS=never``), and with ``CI`` set a missing
+interpreter fails the run instead of being skipped.
 """
 
 import email.parser
@@ -20,8 +21,9 @@ from pathlib import Path
 import nox
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
-nox.needs_version = ">=2024.10.9"
+nox.needs_version = ">=2025.2.9"  # nox.project.dependency_groups
 nox.options.default_venv_backend = "uv"
 nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
 
@@ -66,27 +68,11 @@ DISTRIBUTIONS = {
 }
 META = "fastapi-openai-compat"
 
-TEST_DEPS = [
-    "pytest>=8.3",
-    "pytest-asyncio>=0.24",
-    "httpx>=0.27",
-    "uvicorn>=0.30",
-    "openai>=1.50",
-    "openai-agents>=0.1",
-    # Unpinned on purpose: the newest haystack-ai needs Python 3.11+; on 3.10 the resolver picks 3.3.0.
-    "haystack-ai",
-    "packaging>=24",
-    "tomli>=2.0; python_version < '3.11'",
-    # Property-based fuzzing from the OpenAPI schema (tests/test_fuzz_schema.py). Python 3.10 gets the
-    # last 4.x release that supports it.
-    "schemathesis>=4.30",
-    # Embeddings: numpy arrays as callback results, and LangChain's OpenAIEmbeddings as a client. Neither is
-    # a dependency of any distribution (the isolation_embeddings session proves numpy is not needed).
-    "numpy>=1.26",
-    "langchain-openai>=0.2",
-    # Hayhooks, the main downstream user of 1.x, served on this meta package (tests/test_hayhooks.py).
-    "hayhooks>=2.1.0",
-]
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+# The test suite's dependencies: the root pyproject's `test` group (the `dev` group includes it).
+TEST_DEPS = list(nox.project.dependency_groups(PYPROJECT, "test"))
+# Also shown by `tests_lowest`: what the direct dependencies bring that matters most to this code.
+SHOWN_TRANSITIVE = ["starlette", "pydantic-core", "anyio"]
 
 
 # What tests/docs/test_docs_site.py (and the conftest files it loads) needs, besides the workspace.
@@ -115,6 +101,59 @@ def tests(session: nox.Session) -> None:
     """Run the whole test suite against the editable workspace."""
     session.install(*editable_workspace(), *TEST_DEPS)
     session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0])
+def tests_lowest(session: nox.Session) -> None:
+    """Run the whole test suite with every direct dependency at its declared minimum, on the oldest Python.
+
+    Direct dependencies are those of the six distributions (the meta's `haystack` extra included) and the
+    `test` group; uv resolves them to their lowest allowed versions and everything else to the newest that
+    fits. The session fails unless each of them got exactly its floor, so a floor nothing tests cannot stay.
+    """
+    session.install("--resolution", "lowest-direct", *editable_workspace(), *TEST_DEPS)
+    check_floors(session, direct_requirements())
+    session.run("pytest", *session.posargs)
+
+
+def direct_requirements() -> list[Requirement]:
+    """Return the requirements of every distribution (siblings left out) and of the `test` group."""
+    requirements = [Requirement(line) for line in TEST_DEPS]
+    for distribution in DISTRIBUTIONS:
+        project = nox.project.load_toml(ROOT / package_dir(distribution) / "pyproject.toml")["project"]
+        lines = [*project.get("dependencies", []), *project.get("optional-dependencies", {}).get("haystack", [])]
+        requirements += [r for r in map(Requirement, lines) if canonicalize_name(r.name) not in DISTRIBUTIONS]
+    return requirements
+
+
+def check_floors(session: nox.Session, requirements: list[Requirement]) -> None:
+    """Print the installed version of each direct dependency; fail unless each is at its `>=` floor."""
+    script = (
+        "import importlib.metadata, json, platform; print(json.dumps({'python_version': "
+        "'.'.join(platform.python_version_tuple()[:2]), 'python_full_version': platform.python_version(), "
+        "'installed': {d.metadata['Name'].lower(): d.version for d in importlib.metadata.distributions()}}))"
+    )
+    output = session.run("python", "-c", script, silent=True)
+    facts = json.loads(str(output).strip().splitlines()[-1])
+    installed = {canonicalize_name(name): version for name, version in facts["installed"].items()}
+    environment = {"python_version": facts["python_version"], "python_full_version": facts["python_full_version"]}
+
+    problems = []
+    for requirement in requirements:
+        if requirement.marker is not None and not requirement.marker.evaluate(environment):
+            continue
+        name = canonicalize_name(requirement.name)
+        floors = [spec.version for spec in requirement.specifier if spec.operator == ">="]
+        version = installed.get(name)
+        session.log(f"{requirement.name}: {version} (declared {requirement.specifier or 'without a floor'})")
+        if not floors:
+            problems.append(f"{requirement.name} declares no floor")
+        elif version is None or Version(version) != Version(floors[0]):
+            problems.append(f"{requirement.name} is {version}, not its floor {floors[0]}")
+    for name in SHOWN_TRANSITIVE:
+        session.log(f"{name}: {installed.get(canonicalize_name(name))} (transitive: the newest that fits)")
+    if problems:
+        session.error("not at the declared floors: " + "; ".join(problems))
 
 
 @nox.session(python=TOOLS_PYTHON)
@@ -203,7 +242,7 @@ def fuzz(session: nox.Session) -> None:
 
     `nox -s fuzz -- 2000` sets the examples per operation (default 500); the `tests` session runs 25.
     """
-    session.install(*editable_workspace(haystack=False), *(dep for dep in TEST_DEPS if "haystack" not in dep))
+    session.install(*editable_workspace(haystack=False), *TEST_DEPS)
     examples = session.posargs[0] if session.posargs else "500"
     report = Path(session.create_tmp()) / "fuzz-report.json"
     env = {"OPENAI_COMPAT_FUZZ_EXAMPLES": examples, "OPENAI_COMPAT_FUZZ_REPORT": str(report)}

@@ -8,23 +8,14 @@ import pytest
 from fastapi import FastAPI
 
 from openai_compat_chat import create_chat_completion_router
-from openai_compat_core.testing import LiveServer
+from openai_compat_core.testing import LiveServer, ReasoningContent, StreamingChunk, ToolCallDelta
 
 agents = pytest.importorskip("agents")
 
 
-class Call:
-    content = ""
-
-    def __init__(self, index: int, arguments: str, *, call_id: str | None = None, name: str | None = None) -> None:
-        self.tool_calls = [{"index": index, "id": call_id, "name": name, "arguments": arguments}]
-
-
-class Thought:
-    content = ""
-
-    def __init__(self, text: str) -> None:
-        self.reasoning = text
+def call(index: int, arguments: str, *, call_id: str | None = None, name: str | None = None) -> StreamingChunk:
+    """A chunk carrying one Haystack-style tool-call fragment."""
+    return StreamingChunk(tool_calls=[ToolCallDelta(index, tool_name=name, arguments=arguments, id=call_id)])
 
 
 def run_completion(model: str, messages: list[dict[str, Any]], body: dict[str, Any]) -> Iterator[Any]:
@@ -32,9 +23,9 @@ def run_completion(model: str, messages: list[dict[str, Any]], body: dict[str, A
         yield from ["It is ", str(messages[-1]["content"]), " in Paris."]
         return
     if body.get("tools"):
-        yield Thought("I should call the weather tool.")
-        yield Call(0, "", call_id="call_w", name="get_weather")
-        yield Call(0, '{"city": "Paris"}')
+        yield StreamingChunk(reasoning=ReasoningContent("I should call the weather tool."))
+        yield call(0, "", call_id="call_w", name="get_weather")
+        yield call(0, '{"city": "Paris"}')
         return
     yield from ["Hello", ", ", "world!"]
 

@@ -17,37 +17,20 @@ from openai.types.chat import ChatCompletion as SDKChatCompletion
 from openai.types.chat import ChatCompletionChunk
 
 from openai_compat_chat import ChatCompletion, Choice, Message, create_chat_completion_router
-from openai_compat_core.testing import LiveServer
+from openai_compat_core.testing import LiveServer, ReasoningContent, StreamingChunk, ToolCallDelta, UsageChunk
 
 MESSAGES: list[Any] = [{"role": "user", "content": "Say hello"}]
 
 StartServer = Callable[[Any], LiveServer]
 
 
-class Usage:
-    """A chunk that only reports usage, as the last chunk of many LLM streams does."""
-
-    content = ""
-
-    def __init__(self, prompt: int, completion: int) -> None:
-        self.usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+def call(index: int, arguments: str, *, call_id: str | None = None, name: str | None = None) -> StreamingChunk:
+    """A chunk carrying one Haystack-style tool-call fragment."""
+    return StreamingChunk(tool_calls=[ToolCallDelta(index, tool_name=name, arguments=arguments, id=call_id)])
 
 
-class Call:
-    """A tool-call chunk in the Haystack `ToolCallDelta` shape, without Haystack."""
-
-    content = ""
-
-    def __init__(self, index: int, arguments: str, *, call_id: str | None = None, name: str | None = None) -> None:
-        delta = type("Delta", (), {"index": index, "id": call_id, "tool_name": name, "arguments": arguments})
-        self.tool_calls = [delta()]
-
-
-class Thought:
-    content = ""
-
-    def __init__(self, text: str) -> None:
-        self.reasoning = text
+def thought(text: str) -> StreamingChunk:
+    return StreamingChunk(reasoning=ReasoningContent(text))
 
 
 def run_completion(model: str, messages: list[dict[str, Any]], body: dict[str, Any]) -> Any:
@@ -64,19 +47,21 @@ def run_completion(model: str, messages: list[dict[str, Any]], body: dict[str, A
             usage={"prompt_tokens": 4, "completion_tokens": 1, "total_tokens": 5},
         )
     if model == "words":
-        return iter(["Hello", " ", "world", "!", Usage(3, 4)])
+        return iter(
+            ["Hello", " ", "world", "!", UsageChunk({"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7})]
+        )
     if model == "tools":
         return iter(
             [
-                Call(0, "", call_id="call_weather", name="get_weather"),
-                Call(1, "", call_id="call_time", name="get_time"),
-                Call(0, '{"city": '),
-                Call(1, '{"tz": "CET"}'),
-                Call(0, '"Paris"}'),
+                call(0, "", call_id="call_weather", name="get_weather"),
+                call(1, "", call_id="call_time", name="get_time"),
+                call(0, '{"city": '),
+                call(1, '{"tz": "CET"}'),
+                call(0, '"Paris"}'),
             ]
         )
     if model == "reasoning":
-        return iter([Thought("Thinking"), Thought(" hard."), "Answer."])
+        return iter([thought("Thinking"), thought(" hard."), "Answer."])
     if model == "async-words":
 
         async def words() -> AsyncIterator[str]:

@@ -32,10 +32,10 @@ from typing import Any
 import anyio
 import pytest
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from openai_compat_chat import create_chat_completion_router
-from openai_compat_core.testing import LiveServer
+from openai_compat_core.testing import LiveServer, RequestWatch
 from openai_compat_responses import create_responses_router
 
 TRIALS = 100
@@ -57,35 +57,6 @@ class Trial:
     post_hook_calls: int = 0
     running: int = 0
     thread: threading.Thread | None = None
-
-
-class Watch:
-    """ASGI middleware: tells when the server has seen the client leave and when the app has returned."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.disconnect_seen = threading.Event()
-        self.app_returned = threading.Event()
-
-    def reset(self) -> None:
-        self.disconnect_seen.clear()
-        self.app_returned.clear()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def watched_receive() -> Message:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                self.disconnect_seen.set()
-            return message
-
-        try:
-            await self.app(scope, watched_receive, send)
-        finally:
-            self.app_returned.set()
 
 
 class Pipeline:
@@ -116,7 +87,7 @@ class Pipeline:
             for i in range(CHUNKS_BEFORE_LEAVING):
                 trial.produced += 1
                 yield f"w{i}"
-            await asyncio.sleep(3600)
+            await asyncio.Event().wait()  # never set: only a cancellation ends it
             trial.produced += 1
             yield "late"
         except asyncio.CancelledError:
@@ -141,7 +112,7 @@ class Pipeline:
         trial = self.trial
         trial.started.set()
         try:
-            await asyncio.sleep(3600)
+            await asyncio.Event().wait()  # never set: only a cancellation ends it
             trial.returned = True
             return "late"
         except asyncio.CancelledError:
@@ -247,10 +218,10 @@ def producer_threads() -> set[threading.Thread]:
     return {t for t in threading.enumerate() if t.name == PRODUCER_THREAD and t.is_alive()}
 
 
-Runner = Callable[[LiveServer, Watch, Pipeline, str, int], None]
+Runner = Callable[[LiveServer, RequestWatch, Pipeline, str, int], None]
 
 
-def sync_stream_trial(server: LiveServer, watch: Watch, pipeline: Pipeline, api: str, n: int) -> None:
+def sync_stream_trial(server: LiveServer, watch: RequestWatch, pipeline: Pipeline, api: str, n: int) -> None:
     trial = pipeline.trial
     sock = connect(server, request_bytes(api, "sync-stream", stream=True))
     read_until(sock, last_chunk_marker(api))
@@ -266,7 +237,7 @@ def sync_stream_trial(server: LiveServer, watch: Watch, pipeline: Pipeline, api:
     assert not trial.thread.is_alive(), "the producer thread kept running"
 
 
-def async_stream_trial(server: LiveServer, watch: Watch, pipeline: Pipeline, api: str, n: int) -> None:
+def async_stream_trial(server: LiveServer, watch: RequestWatch, pipeline: Pipeline, api: str, n: int) -> None:
     trial = pipeline.trial
     sock = connect(server, request_bytes(api, "async-stream", stream=True))
     read_until(sock, last_chunk_marker(api))
@@ -277,7 +248,7 @@ def async_stream_trial(server: LiveServer, watch: Watch, pipeline: Pipeline, api
     assert watch.app_returned.wait(WAIT)
 
 
-def slow_sync_trial(server: LiveServer, watch: Watch, pipeline: Pipeline, api: str, n: int) -> None:
+def slow_sync_trial(server: LiveServer, watch: RequestWatch, pipeline: Pipeline, api: str, n: int) -> None:
     trial = pipeline.trial
     sock = connect(server, request_bytes(api, "slow", stream=False))
     assert trial.started.wait(WAIT)
@@ -292,7 +263,7 @@ def slow_sync_trial(server: LiveServer, watch: Watch, pipeline: Pipeline, api: s
     assert trial.post_hook_calls == 0, "the result of a departed client was used"
 
 
-def slow_async_trial(server: LiveServer, watch: Watch, pipeline: Pipeline, api: str, n: int) -> None:
+def slow_async_trial(server: LiveServer, watch: RequestWatch, pipeline: Pipeline, api: str, n: int) -> None:
     trial = pipeline.trial
     sock = connect(server, request_bytes(api, "slow", stream=False))
     assert trial.started.wait(WAIT)
@@ -304,7 +275,7 @@ def slow_async_trial(server: LiveServer, watch: Watch, pipeline: Pipeline, api: 
     assert trial.post_hook_calls == 0
 
 
-def collected_stream_trial(server: LiveServer, watch: Watch, pipeline: Pipeline, api: str, n: int) -> None:
+def collected_stream_trial(server: LiveServer, watch: RequestWatch, pipeline: Pipeline, api: str, n: int) -> None:
     trial = pipeline.trial
     sock = connect(server, request_bytes(api, "sync-stream", stream=False))
     # The router collects the generator for a non-streaming answer: nothing reaches the client yet.
@@ -337,7 +308,7 @@ def test_a_departed_client_stops_the_work(
     api: str, kind: str, use_async: bool, runner: Runner, error_log: ErrorLog
 ) -> None:
     pipeline = Pipeline()
-    watch = Watch(build_app(api, pipeline, use_async=use_async))
+    watch = RequestWatch(build_app(api, pipeline, use_async=use_async))
     threads_before = producer_threads()
     completed = 0
     with LiveServer(watch) as server:
@@ -377,11 +348,11 @@ class Pool:
                 self.ended += 1
 
 
-class Counting(Watch):
-    """Counts disconnects seen and apps returned, for many requests at once."""
+class Counting:
+    """ASGI middleware: counts the requests that entered the app and those whose app returned."""
 
     def __init__(self, app: ASGIApp) -> None:
-        super().__init__(app)
+        self.app = app
         self.entered = 0
         self.returned = 0
         self.lock = threading.Lock()

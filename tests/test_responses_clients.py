@@ -2,7 +2,6 @@
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, get_args
 
 import openai
@@ -12,7 +11,7 @@ from openai.types.responses import Response as SDKResponse
 from openai.types.responses import ResponseStreamEvent
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from openai_compat_core.testing import LiveServer
+from openai_compat_core.testing import FunctionCallChunk, LiveServer, ReasoningContent, StreamingChunk
 from openai_compat_responses import create_responses_router
 from openai_compat_responses.testing import check_events
 
@@ -26,34 +25,13 @@ SDK_EVENTS = _event_classes()
 SDK_EVENT_UNION: TypeAdapter[Any] = TypeAdapter(ResponseStreamEvent)
 
 
-@dataclass
-class Call:
-    """A function-call chunk in the `function_call_id` shape."""
-
-    function_call_id: str
-    function_call_name: str | None
-    function_call_arguments: str | None
-
-
-@dataclass
-class ToolCalls:
-    """A chunk carrying OpenAI-style tool-call deltas (parallel calls have their own `index`)."""
-
-    tool_calls: list[dict[str, Any]]
-
-
-@dataclass
-class Thought:
-    reasoning: str
-
-
 def weather_turns(model: str, input_items: list[Any], body: dict[str, Any]) -> Iterator[Any]:
     """Answer with a function call first, then with text once the call's output comes back."""
     outputs = [item for item in input_items if item.get("type") == "function_call_output"]
     if not outputs:
-        yield Thought("The user wants the weather.")
-        yield Call("call_weather", "get_weather", '{"city":')
-        yield Call("call_weather", None, ' "Paris"}')
+        yield StreamingChunk(reasoning=ReasoningContent("The user wants the weather."))
+        yield FunctionCallChunk("call_weather", "get_weather", '{"city":')
+        yield FunctionCallChunk("call_weather", None, ' "Paris"}')
         return
     yield from ["It is ", str(outputs[-1]["output"]), " in Paris."]
 
@@ -65,9 +43,11 @@ async def async_words(model: str, input_items: list[Any], body: dict[str, Any]) 
 
 
 def parallel_calls(model: str, input_items: list[Any], body: dict[str, Any]) -> Iterator[Any]:
-    def delta(index: int, arguments: str, **first: str) -> ToolCalls:
+    def delta(index: int, arguments: str, **first: str) -> StreamingChunk:
         function = {"arguments": arguments, **({"name": first["name"]} if first else {})}
-        return ToolCalls([{"index": index, "function": function, **({"id": first["id"]} if first else {})}])
+        return StreamingChunk(
+            tool_calls=[{"index": index, "function": function, **({"id": first["id"]} if first else {})}]
+        )
 
     yield "Checking both."
     yield delta(0, '{"city":', id="call_0", name="get_weather")

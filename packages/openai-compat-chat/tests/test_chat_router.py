@@ -517,13 +517,14 @@ async def test_create_openai_router_forwards_options() -> None:
 
 
 async def test_slow_sync_generator_does_not_block_other_requests() -> None:
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
 
     def run(model: str, messages: list[dict[str, Any]], body: dict[str, Any]) -> Any:
         if model == "slow":
 
             def gen() -> Iterator[str]:
                 yield "start"
+                started.set()  # asked for the next chunk: "start" has been handed over
                 release.wait(5)
                 yield "end"
 
@@ -535,7 +536,7 @@ async def test_slow_sync_generator_does_not_block_other_requests() -> None:
         slow = asyncio.ensure_future(
             client.post("/v1/chat/completions", json={"model": "slow", "messages": MESSAGES, "stream": True})
         )
-        await asyncio.sleep(0.05)
+        assert await asyncio.to_thread(started.wait, 5), "the slow stream did not start"
         fast = await client.post("/v1/chat/completions", json={"model": "m", "messages": MESSAGES})
         assert fast.json()["choices"][0]["message"]["content"] == "fast"
         assert not slow.done()

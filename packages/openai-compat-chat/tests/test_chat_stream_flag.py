@@ -160,13 +160,14 @@ async def test_completion_bodies_carry_message_and_chunks_carry_delta_only() -> 
 
 
 async def test_a_client_leaving_a_non_streaming_generator_closes_it() -> None:
-    closed = threading.Event()
+    producing, closed = threading.Event(), threading.Event()
 
     def run(model: str, messages: list[dict[str, Any]], body: dict[str, Any]) -> Iterator[str]:
         try:
             while True:
-                time.sleep(0.01)
+                time.sleep(0.01)  # a slow model: one chunk every 10 ms, for as long as it is asked
                 yield "x"
+                producing.set()
         finally:
             closed.set()
 
@@ -179,7 +180,8 @@ async def test_a_client_leaving_a_non_streaming_generator_closes_it() -> None:
         if not received:
             received = True
             return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.sleep(0.2)
+        # The client leaves once the router is collecting the answer.
+        assert await asyncio.to_thread(producing.wait, 5)
         return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:

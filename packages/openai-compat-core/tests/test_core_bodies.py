@@ -99,7 +99,9 @@ def make_request(body: bytes, content_type: str | None = "application/json") -> 
     return Request({"type": "http", "method": "POST", "headers": headers}, receive)
 
 
-@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8", "application/vnd.api+json", None])
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=utf-8", "application/vnd.api+json", None]
+)
 async def test_read_json_body_takes_json_content_types(content_type: str | None) -> None:
     assert (await read_json_body(make_request(b'{"model": "m"}', content_type), Body)).model == "m"
 

@@ -1,4 +1,3 @@
-import asyncio
 import functools
 import threading
 from typing import Any
@@ -113,4 +112,3 @@ async def test_callback_exceptions_propagate() -> None:
 
     with pytest.raises(RuntimeError, match="boom"):
         await Callback(boom)()
-    await asyncio.sleep(0)

@@ -1,4 +1,3 @@
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
@@ -16,35 +15,14 @@ from openai_compat_core.chunks import (
     to_chat_usage,
     to_responses_usage,
 )
-
-
-@dataclass
-class Chunk:
-    content: Any = ""
-    tool_calls: list[Any] | None = None
-    finish_reason: str | None = None
-    reasoning: Any = None
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Delta:
-    index: int
-    id: str | None = None
-    tool_name: str | None = None
-    arguments: str | None = None
-
-
-@dataclass
-class Reasoning:
-    reasoning_text: str
+from openai_compat_core.testing import CustomEvent, FunctionCallChunk, ReasoningContent, StreamingChunk, ToolCallDelta
 
 
 def test_default_chunk_mapper() -> None:
     assert default_chunk_mapper("text") == "text"
-    assert default_chunk_mapper(Chunk(content="abc")) == "abc"
-    assert default_chunk_mapper(Chunk(content=None)) == ""
-    assert default_chunk_mapper(Chunk(content=12)) == "12"
+    assert default_chunk_mapper(StreamingChunk(content="abc")) == "abc"
+    assert default_chunk_mapper(StreamingChunk(content=None)) == ""
+    assert default_chunk_mapper(StreamingChunk(content=12)) == "12"
     assert default_chunk_mapper(3.5) == "3.5"
 
 
@@ -62,21 +40,22 @@ def test_custom_event_detection() -> None:
 
 
 def test_reasoning_text() -> None:
-    assert extract_reasoning_text(Chunk(reasoning=Reasoning("thinking"))) == "thinking"
-    assert extract_reasoning_text(Chunk(reasoning=Reasoning(""))) is None
-    assert extract_reasoning_text(Chunk(reasoning="plain")) == "plain"
-    assert extract_reasoning_text(Chunk(reasoning=None)) is None
+    assert extract_reasoning_text(StreamingChunk(reasoning=ReasoningContent("thinking"))) == "thinking"
+    assert extract_reasoning_text(StreamingChunk(reasoning=ReasoningContent(""))) is None
+    assert extract_reasoning_text(StreamingChunk(reasoning="plain")) == "plain"
+    assert extract_reasoning_text(StreamingChunk(reasoning=None)) is None
     assert extract_reasoning_text("no attribute") is None
 
 
 def test_finish_reason() -> None:
-    assert extract_finish_reason(Chunk(finish_reason="tool_calls")) == "tool_calls"
-    assert extract_finish_reason(Chunk()) is None
+    assert extract_finish_reason(StreamingChunk(finish_reason="tool_calls")) == "tool_calls"
+    assert extract_finish_reason(StreamingChunk()) is None
     assert extract_finish_reason("text") is None
 
 
 def test_tool_call_fragments_from_haystack_style_deltas() -> None:
-    chunk = Chunk(tool_calls=[Delta(0, "call_1", "get_weather", '{"city":'), Delta(1, None, None, None)])
+    first = ToolCallDelta(0, id="call_1", tool_name="get_weather", arguments='{"city":')
+    chunk = StreamingChunk(tool_calls=[first, ToolCallDelta(1)])
     assert extract_tool_call_fragments(chunk) == [
         ToolCallFragment(index=0, call_id="call_1", name="get_weather", arguments='{"city":'),
         ToolCallFragment(index=1, call_id=None, name=None, arguments=None),
@@ -84,7 +63,7 @@ def test_tool_call_fragments_from_haystack_style_deltas() -> None:
 
 
 def test_tool_call_fragments_from_dicts_and_openai_shape() -> None:
-    chunk = Chunk(
+    chunk = StreamingChunk(
         tool_calls=[
             {"index": 2, "id": "c", "function": {"name": "f", "arguments": "{}"}},
             {"index": 3, "name": "g", "arguments": "[]"},
@@ -97,17 +76,11 @@ def test_tool_call_fragments_from_dicts_and_openai_shape() -> None:
 
 
 def test_tool_call_fragments_from_function_call_attributes() -> None:
-    class FunctionCallChunk:
-        def __init__(self, call_id: str | None, name: str | None, arguments: str | None) -> None:
-            self.function_call_id = call_id
-            self.function_call_name = name
-            self.function_call_arguments = arguments
-
     assert extract_tool_call_fragments(FunctionCallChunk("call_9", "f", "{")) == [
         ToolCallFragment(index=None, call_id="call_9", name="f", arguments="{")
     ]
-    assert extract_tool_call_fragments(FunctionCallChunk(None, "f", "{")) == []
-    assert extract_tool_call_fragments(Chunk(tool_calls=[])) == []
+    assert extract_tool_call_fragments(FunctionCallChunk(None, "f", "{")) == []  # type: ignore[arg-type]
+    assert extract_tool_call_fragments(StreamingChunk(tool_calls=[])) == []
 
 
 def test_usage_from_attribute_model_or_haystack_meta() -> None:
@@ -119,8 +92,8 @@ def test_usage_from_attribute_model_or_haystack_meta() -> None:
         usage = Usage(prompt_tokens=1, completion_tokens=2)
 
     assert extract_usage(WithUsage()) == {"prompt_tokens": 1, "completion_tokens": 2}
-    assert extract_usage(Chunk(meta={"usage": {"prompt_tokens": 3}})) == {"prompt_tokens": 3}
-    assert extract_usage(Chunk()) is None
+    assert extract_usage(StreamingChunk(meta={"usage": {"prompt_tokens": 3}})) == {"prompt_tokens": 3}
+    assert extract_usage(StreamingChunk()) is None
     assert extract_usage("text") is None
 
 
@@ -146,23 +119,10 @@ def test_usage_conversions() -> None:
 # --- read_chunk: the one internal form ------------------------------------------------------------
 
 
-class Event:
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.data = data
-
-    def to_event_dict(self) -> dict[str, Any]:
-        return self.data
-
-
-@dataclass
-class Thinking:
-    reasoning_text: str
-
-
 def test_read_chunk_text_goes_through_the_mapper_str_included() -> None:
     assert read_chunk("hi").text == "hi"
     assert read_chunk("hi", lambda chunk: f"<{chunk}>").text == "<hi>"
-    assert read_chunk(Chunk(content="x")).text == "x"
+    assert read_chunk(StreamingChunk(content="x")).text == "x"
     assert read_chunk(7).text == "7"
     # A mapper's None is no text; another non-string is written as text.
     assert read_chunk("x", lambda chunk: None).text == ""  # type: ignore[arg-type,return-value]
@@ -170,18 +130,18 @@ def test_read_chunk_text_goes_through_the_mapper_str_included() -> None:
 
 
 def test_read_chunk_custom_events_carry_nothing_else() -> None:
-    read = read_chunk(Event({"type": "status", "finish_reason": "stop"}))
+    read = read_chunk(CustomEvent({"type": "status", "finish_reason": "stop"}))
     assert read == ChunkModel(event={"type": "status", "finish_reason": "stop"})
 
 
 def test_read_chunk_reasoning_before_tool_calls_and_text() -> None:
-    read = read_chunk(Chunk(content="ignored", reasoning=Thinking("why"), finish_reason="stop"))
+    read = read_chunk(StreamingChunk(content="ignored", reasoning=ReasoningContent("why"), finish_reason="stop"))
     assert (read.reasoning, read.text, read.finish_reason) == ("why", "", "stop")
 
 
 def test_read_chunk_keeps_text_beside_tool_calls() -> None:
     call = {"index": 0, "id": "call_1", "function": {"name": "f", "arguments": "{}"}}
-    read = read_chunk(Chunk(content="Checking.", tool_calls=[call], meta={"usage": {"prompt_tokens": 2}}))
+    read = read_chunk(StreamingChunk(content="Checking.", tool_calls=[call], meta={"usage": {"prompt_tokens": 2}}))
     assert read.text == "Checking."
     assert read.tool_calls == [ToolCallFragment(index=0, call_id="call_1", name="f", arguments="{}")]
     assert read.usage == {"prompt_tokens": 2}

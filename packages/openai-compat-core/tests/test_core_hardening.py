@@ -4,6 +4,7 @@ encoders that fail, disconnects during non-streaming work, and the error-message
 import asyncio
 import json
 import logging
+import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -15,7 +16,13 @@ from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
-from openai_compat_core import DEFAULT_MAX_JSON_DEPTH, EventStreamResponse, cancel_on_disconnect, create_models_router, new_api_router
+from openai_compat_core import (
+    DEFAULT_MAX_JSON_DEPTH,
+    EventStreamResponse,
+    cancel_on_disconnect,
+    create_models_router,
+    new_api_router,
+)
 from openai_compat_core.bodies import json_nesting_exceeds, read_json_body
 from openai_compat_core.callbacks import cancel_unless_in_thread, ensure_async
 from openai_compat_core.encoding import dumps, json_string, replace_unpaired_surrogates
@@ -350,9 +357,10 @@ def test_a_sync_result_that_arrives_after_the_disconnect_is_dropped(live_server:
     app = FastAPI()
     app.include_router(router)
     server = live_server(app)
-    with httpx.Client(timeout=httpx.Timeout(10, read=0.2)) as client, pytest.raises(httpx.ReadTimeout):
-        client.get(f"{server.url}/slow")
-    assert started.is_set()
+    # The client sends its request, waits until the callback runs in its thread, then leaves.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"GET /slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert started.wait(10), "the callback did not start"
     assert stopped.wait(10), "on_disconnect was not called"
     release.set()
     assert returned.wait(10)
@@ -407,11 +415,12 @@ def test_frames_stay_valid_json() -> None:
 async def test_a_running_sync_call_keeps_its_thread_slot_and_a_waiting_one_never_starts() -> None:
     limiter = anyio.to_thread.current_default_thread_limiter()
     tokens = limiter.total_tokens
-    release = threading.Event()
+    release, running = threading.Event(), threading.Event()
     started: list[int] = []
 
     def slow(number: int) -> int:
         started.append(number)
+        running.set()
         release.wait(10)
         return number
 
@@ -419,10 +428,10 @@ async def test_a_running_sync_call_keeps_its_thread_slot_and_a_waiting_one_never
     try:
         with anyio.fail_after(10):
             first = asyncio.ensure_future(ensure_async(slow)(1))
-            while not started:  # noqa: ASYNC110 - waiting for a thread, which cannot set an asyncio.Event
-                await asyncio.sleep(0.001)
+            assert await asyncio.to_thread(running.wait, 10), "the first call did not start"
             second = asyncio.ensure_future(ensure_async(slow)(2))  # waits for the one slot
-            await asyncio.sleep(0.01)
+            while limiter.statistics().tasks_waiting == 0:  # noqa: ASYNC110 - the limiter has no event for it
+                await asyncio.sleep(0)
             # The running call cannot be stopped: it is left to finish, in its slot of the pool.
             assert cancel_unless_in_thread(first) is False
             assert limiter.borrowed_tokens == 1
@@ -432,8 +441,7 @@ async def test_a_running_sync_call_keeps_its_thread_slot_and_a_waiting_one_never
                 await second
             release.set()
             assert await first == 1
-            while limiter.borrowed_tokens:  # noqa: ASYNC110 - as above
-                await asyncio.sleep(0.001)
+            assert limiter.borrowed_tokens == 0, "the finished call kept its slot"
         assert started == [1], "a call whose caller had gone started anyway"
     finally:
         limiter.total_tokens = tokens

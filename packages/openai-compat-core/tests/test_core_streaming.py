@@ -2,17 +2,17 @@ import asyncio
 import json
 import logging
 import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from openai_compat_core import EventStreamResponse
 from openai_compat_core.sse import data_frame
-from openai_compat_core.testing import LiveServer
+from openai_compat_core.testing import LiveServer, RequestWatch
 
 
 class RecordingEncoder:
@@ -160,16 +160,23 @@ def read_frames_then_disconnect(server: LiveServer, count: int) -> None:
                     break
 
 
+CHUNKS_BEFORE_LEAVING = 5
+
+
 @pytest.mark.parametrize("kind", ["sync", "async"])
 def test_disconnect_closes_the_generator_within_one_chunk(kind: str, live_server: Any) -> None:
     tracker = Tracker()
+    watch: RequestWatch
 
     def slow_sync() -> Iterator[str]:
         tracker.producer_threads.add(threading.current_thread())
         try:
             while True:
+                if tracker.produced == CHUNKS_BEFORE_LEAVING:
+                    # The model is slow right when the client leaves: the next chunk comes only once the
+                    # response has given up. From then on it would go on producing as fast as it is asked.
+                    watch.app_returned.wait(10)
                 tracker.produced += 1
-                time.sleep(0.02)
                 yield "x"
         finally:
             tracker.closed.set()
@@ -177,43 +184,52 @@ def test_disconnect_closes_the_generator_within_one_chunk(kind: str, live_server
     async def slow_async() -> AsyncIterator[str]:
         try:
             while True:
+                if tracker.produced == CHUNKS_BEFORE_LEAVING:
+                    await asyncio.Event().wait()  # never set: only a cancellation ends the wait
                 tracker.produced += 1
-                await asyncio.sleep(0.02)
                 yield "x"
         finally:
             tracker.closed.set()
 
-    server = live_server(app_for(slow_sync if kind == "sync" else slow_async))
-    read_frames_then_disconnect(server, 5)
-    produced_at_disconnect = tracker.produced
-    assert tracker.closed.wait(5), "the generator was not closed after the client left"
-    assert tracker.produced - produced_at_disconnect <= 1
+    watch = RequestWatch(app_for(slow_sync if kind == "sync" else slow_async))
+    server = live_server(watch)
+    read_frames_then_disconnect(server, CHUNKS_BEFORE_LEAVING)  # the open frame and 4 chunks
+    assert watch.app_returned.wait(10), "the response did not end when the client left"
+    assert tracker.closed.wait(10), "the generator was not closed after the client left"
+    # A sync generator is asked for at most the chunk it was making; an async one is cancelled at its await.
+    assert tracker.produced - CHUNKS_BEFORE_LEAVING <= (1 if kind == "sync" else 0)
     for thread in tracker.producer_threads:
-        thread.join(5)
+        thread.join(10)
         assert not thread.is_alive(), "a producer thread was left running"
 
 
-def test_slow_client_applies_back_pressure_to_a_fast_sync_generator(live_server: Any) -> None:
-    tracker = Tracker()
-    payload = "y" * 1024
+async def test_a_client_that_reads_slowly_holds_a_fast_sync_generator_back() -> None:
+    """`max_buffered` bounds how far the producer thread gets ahead of what the client has read."""
+    max_buffered, total = 4, 2_000
+    produced = read = 0
+    leads: list[int] = []
 
     def fast() -> Iterator[str]:
-        try:
-            while True:
-                tracker.produced += 1
-                yield payload
-        finally:
-            tracker.closed.set()
+        nonlocal produced
+        for _ in range(total):
+            leads.append(produced - read)
+            produced += 1
+            yield "y"
 
-    server = live_server(app_for(fast))
-    with httpx.Client(timeout=10) as client, client.stream("GET", f"{server.url}/stream") as response:
-        assert response.status_code == 200
-        # Read nothing: once socket buffers and our bounded buffer are full, the producer must stall.
-        time.sleep(1.0)
-        first = tracker.produced
-        time.sleep(1.0)
-        second = tracker.produced
-    assert second == first, f"producer kept going ({first} -> {second}) while the client read nothing"
-    # Socket buffers hold a few MB at most; an unbounded producer would be at millions by now.
-    assert first < 50_000
-    assert tracker.closed.wait(5)
+    async def receive() -> dict[str, Any]:
+        await asyncio.Event().wait()  # the client never leaves
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        # The client reads one write at a time, and the event loop turns before the next one: the producer
+        # thread runs meanwhile as far as it is let.
+        nonlocal read
+        await asyncio.sleep(0)
+        read += message.get("body", b"").count(b'"chunk"')
+
+    response = EventStreamResponse(fast(), RecordingEncoder(), max_buffered=max_buffered)
+    with anyio.fail_after(30):
+        await response({"type": "http", "method": "GET", "path": "/stream", "headers": []}, receive, send)
+    assert read == produced == total
+    # Queued (`max_buffered`) plus one write under way (at most as many), and no more.
+    assert max(leads) <= 2 * max_buffered, f"the producer got {max(leads)} chunks ahead of the client"

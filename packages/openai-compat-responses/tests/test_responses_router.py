@@ -13,6 +13,7 @@ from openai.types.responses import Response as SDKResponse
 from starlette.responses import StreamingResponse
 
 from openai_compat_core import DEFAULT_MAX_BODY_SIZE, default_chunk_mapper
+from openai_compat_core.testing import FunctionCallChunk
 from openai_compat_responses import (
     Response,
     ResponseRequest,
@@ -225,17 +226,10 @@ async def test_generators_are_collected_when_the_client_does_not_stream(run: Any
     assert data["status"] == "completed"
 
 
-@dataclass
-class Call:
-    function_call_id: str
-    function_call_name: str | None
-    function_call_arguments: str | None
-
-
 async def test_collected_function_calls(asgi_client: Any) -> None:
     def run(model: str, items: Any, body: Any) -> Iterator[Any]:
-        yield Call("call_1", "f", '{"a":')
-        yield Call("call_1", None, "1}")
+        yield FunctionCallChunk("call_1", "f", '{"a":')
+        yield FunctionCallChunk("call_1", None, "1}")
 
     data = (await post(app_with(run), asgi_client, input="hi")).json()
     (call,) = data["output"]
