@@ -36,7 +36,7 @@ LIMITS = (
         "JSON request body",
         "openai_compat_core.DEFAULT_MAX_BODY_SIZE",
         "bytes",
-        "`max_body_size=` on the chat and responses routers; `None`: no limit",
+        "`max_body_size=` on the chat, responses and embeddings routers; `None`: no limit",
         "413 `request_too_large`: before reading when `Content-Length` is too large, else as soon as the "
         "body passes the limit",
     ),
@@ -46,6 +46,13 @@ LIMITS = (
         "levels",
         "`route_class_with(max_json_depth=...)`, for routers you build with core",
         "400 `invalid_json`, before validation",
+    ),
+    Limit(
+        "Inputs of one embeddings request",
+        "openai_compat_embeddings.MAX_INPUTS",
+        "inputs",
+        "fixed (OpenAI's limit)",
+        "400 `invalid_value` with `param: input`, before the hooks and the callback",
     ),
     Limit(
         "Uploaded file",

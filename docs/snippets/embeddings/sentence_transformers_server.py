@@ -1,9 +1,11 @@
 """Serve a sentence-transformers model as OpenAI's embeddings API.
 
-Needs `pip install openai-compat-embeddings sentence-transformers uvicorn`; the model is downloaded
-from the Hugging Face Hub on first use (or loaded from a local folder). Run it with::
+Needs `pip install openai-compat-embeddings sentence-transformers uvicorn`; the model
+is downloaded from the Hugging Face Hub on first use (or loaded from a local folder).
+Run it with::
 
-    python sentence_transformers_embeddings.py --model sentence-transformers/all-MiniLM-L6-v2
+    python sentence_transformers_server.py  # sentence-transformers/all-MiniLM-L6-v2
+    python sentence_transformers_server.py --model BAAI/bge-small-en-v1.5
 """
 
 import argparse
@@ -17,19 +19,23 @@ from openai_compat_embeddings import create_embeddings_router
 
 
 def create_app(model: SentenceTransformer, name: str) -> FastAPI:
-    """An app serving `model` under the model name `name` (and listing it at /v1/models)."""
+    """An app serving `model` as the model `name` (listed at /v1/models)."""
 
     def run_embeddings(model_name: str, inputs: list[Any], body: dict[str, Any]) -> Any:
         if not all(isinstance(item, str) for item in inputs):
-            # Token ids are another tokenizer's (tiktoken's, for LangChain): they mean nothing to this model.
-            raise OpenAIHTTPException(400, "This model embeds text; send strings, not token ids.", param="input")
-        # A 2-D float32 numpy array, sent as base64 straight from its memory; unit length, like OpenAI's.
-        return model.encode(inputs, batch_size=64, convert_to_numpy=True, normalize_embeddings=True)
+            # Token ids are another tokenizer's (tiktoken's, for LangChain).
+            raise OpenAIHTTPException(
+                400, "This model embeds texts, not token ids.", param="input"
+            )
+        # A 2-D float32 numpy array, of unit vectors like OpenAI's.
+        return model.encode(
+            inputs, batch_size=64, convert_to_numpy=True, normalize_embeddings=True
+        )
 
     app = FastAPI(title=f"{name} embeddings")
     app.include_router(
         create_embeddings_router(
-            run_embeddings=run_embeddings,  # sync: runs in the thread pool, the event loop stays free
+            run_embeddings=run_embeddings,  # sync: runs in the thread pool
             list_models=lambda: [name],
             include_models_endpoints=True,
             validate_model=True,
@@ -45,7 +51,8 @@ def main() -> None:
     parser.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2")
     parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
-    app = create_app(SentenceTransformer(args.model), name=args.model.rsplit("/", 1)[-1])
+    model = SentenceTransformer(args.model)
+    app = create_app(model, name=args.model.rsplit("/", 1)[-1])
     uvicorn.run(app, host="127.0.0.1", port=args.port)
 
 
