@@ -78,6 +78,8 @@ TEST_DEPS = [
     # Property-based fuzzing from the OpenAPI schema (tests/test_fuzz_schema.py). Python 3.10 gets the
     # last 4.x release that supports it.
     "schemathesis>=4.30",
+    # The trio backend of anyio: core's streaming and cancellation are tested on it too.
+    "trio>=0.26",
 ]
 
 
