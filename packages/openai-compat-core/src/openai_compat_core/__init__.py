@@ -1,9 +1,9 @@
 """What every OpenAI-compatible API of fastapi-openai-compat shares.
 
-SSE encoding, the streaming response, callback adaptation and hooks, chunk duck typing, OpenAI's
-error envelope, the models router and an API-key dependency. The chat, responses and files
-distributions build on it; you rarely need it directly except for `create_models_router`,
-`APIKeyAuth` and `OpenAIHTTPException`.
+SSE encoding, the streaming response and its bounded producer threads, callback adaptation and
+hooks, chunk duck typing, OpenAI's error envelope, the models router and an API-key dependency. The
+chat, responses and files distributions build on it; you rarely need it directly except for
+`create_models_router`, `APIKeyAuth` and `OpenAIHTTPException`.
 """
 
 from openai_compat_core.auth import DEFAULT_API_KEYS_ENV, APIKeyAuth
@@ -51,6 +51,7 @@ from openai_compat_core.errors import (
     validation_exception,
 )
 from openai_compat_core.models import ErrorObject, ErrorResponse, ModelObject, ModelsResponse, OpenAIBaseModel
+from openai_compat_core.producer import DEFAULT_MAX_STREAM_THREADS, DEFAULT_STREAM_WAIT_TIMEOUT, stream_thread_limiter
 from openai_compat_core.router import (
     ERROR_RESPONSES,
     ModelCatalog,
@@ -82,6 +83,8 @@ __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
     "DEFAULT_MAX_BUFFERED",
     "DEFAULT_MAX_JSON_DEPTH",
+    "DEFAULT_MAX_STREAM_THREADS",
+    "DEFAULT_STREAM_WAIT_TIMEOUT",
     "DONE_FRAME",
     "ERROR_RESPONSES",
     "SSE_HEADERS",
@@ -140,6 +143,7 @@ __all__ = [
     "run_hook",
     "slot",
     "split_frames",
+    "stream_thread_limiter",
     "to_chat_usage",
     "to_responses_usage",
     "validation_exception",
