@@ -24,7 +24,13 @@ WAIT = 10.0
 
 
 def run(backend: str, main: Callable[[], Awaitable[Any]]) -> Any:
-    return anyio.run(main, backend=backend)
+    """Run `main` on a new event loop of `backend`; a test that hangs fails instead."""
+
+    async def bounded() -> Any:
+        with anyio.fail_after(2 * WAIT):
+            return await main()
+
+    return anyio.run(bounded, backend=backend)
 
 
 class Encoder:
