@@ -11,6 +11,8 @@ import pytest
 from fastapi import FastAPI
 
 from openai_compat_core import EventStreamResponse, data_frame
+from openai_compat_core import streaming as streaming_module
+from openai_compat_core.producer import Handoff
 from openai_compat_core.testing import LiveServer
 
 
@@ -192,7 +194,19 @@ def test_disconnect_closes_the_generator_within_one_chunk(kind: str, live_server
         assert not thread.is_alive(), "a producer thread was left running"
 
 
-def test_slow_client_applies_back_pressure_to_a_fast_sync_generator(live_server: Any) -> None:
+def test_slow_client_applies_back_pressure_to_a_fast_sync_generator(
+    live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handoffs: list[Handoff] = []
+
+    class RecordedHandoff(Handoff):
+        __slots__ = ()
+
+        def __init__(self, maxsize: int) -> None:
+            super().__init__(maxsize)
+            handoffs.append(self)
+
+    monkeypatch.setattr(streaming_module, "Handoff", RecordedHandoff)
     tracker = Tracker()
     payload = "y" * 1024
 
@@ -207,12 +221,14 @@ def test_slow_client_applies_back_pressure_to_a_fast_sync_generator(live_server:
     server = live_server(app_for(fast))
     with httpx.Client(timeout=10) as client, client.stream("GET", f"{server.url}/stream") as response:
         assert response.status_code == 200
-        # Read nothing: once socket buffers and our bounded buffer are full, the producer must stall.
-        time.sleep(1.0)
-        first = tracker.produced
-        time.sleep(1.0)
-        second = tracker.produced
-    assert second == first, f"producer kept going ({first} -> {second}) while the client read nothing"
-    # Socket buffers hold a few MB at most; an unbounded producer would be at millions by now.
-    assert first < 50_000
+        # Read nothing: once the socket buffers and the hand-off are full, the producer must block.
+        stalled = threading.Event()
+        for _ in range(1000):
+            if handoffs and handoffs[0].producer_waiting:
+                stalled.set()
+                break
+            stalled.wait(0.01)
+        assert stalled.is_set(), f"the producer never blocked ({tracker.produced} chunks made)"
+        # Socket buffers hold a few MB at most; an unbounded producer would be at millions by now.
+        assert tracker.produced < 50_000
     assert tracker.closed.wait(5)
