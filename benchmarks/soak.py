@@ -449,8 +449,9 @@ def report_open_streams(args: argparse.Namespace, run: OpenStreamsRun | None) ->
     own_thread = busy["slots_taken"] == min(wanted, busy["slots"])
     left_over = done["slots_taken"] or done["holding"]
     ok = not errors and streams.completed == wanted and own_thread and not left_over
-    per_stream = (at_peak.rss - before.rss) / wanted
-    per_stream_peak = (run.peak_rss - before.rss) / wanted
+    opened = max(1, streams.opened)
+    per_stream = (at_peak.rss - before.rss) / opened
+    per_stream_peak = (run.peak_rss - before.rss) / opened
     print(
         f"open streams: {wanted} chat streams from sync generators at once against one uvicorn server on {HOST}; "
         f"{streams.opened} open after {run.opened_in:.1f} s, all done after {run.finished_in:.1f} s "
