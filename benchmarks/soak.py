@@ -12,11 +12,19 @@ RSS over time. Exits 1 when there was an error, when RSS grew (mean of the last 
 more than `--rss-tolerance-mib` above the mean of the second quarter; the first quarter is warm-up),
 or when the server kept connections open after the clients left; 0 otherwise.
 
+With `--open-streams N` it runs another scenario instead: N streams from sync generators open at once
+against the one server (each producer thread holds its stream open after the first chunk until all N
+are open and measured, then the streams finish). Reported: the producer threads in use (the slots of
+`stream_thread_limiter()` taken, and the server's threads) with all N open, the server's peak RSS
+(`VmHWM`) and its memory per open stream, and errors. Exits 1 on any error, a stream that did not get its
+own thread, or producer threads left over afterwards.
+
 Traffic goes to 127.0.0.1 only, the run stops by itself after `--duration` seconds or
 `--max-requests` requests, and the server process is always terminated.
 
     python benchmarks/soak.py                  # 64 clients, 5 minutes
     python benchmarks/soak.py --duration 45    # the short version the `soak` nox session runs
+    python benchmarks/soak.py --open-streams 1000   # 1,000 concurrent sync-generator streams
 """
 
 import argparse
@@ -30,6 +38,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -41,6 +50,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from openai_compat_chat import create_chat_completion_router
+from openai_compat_core import stream_thread_limiter
 from openai_compat_responses import create_responses_router
 
 HOST = "127.0.0.1"  # loopback only, by design: there is no option to change it
@@ -48,13 +58,35 @@ MAX_DURATION = 3600.0
 MIB = 1024 * 1024
 MODELS = ["sync", "async"]
 REQUEST_TIMEOUT = 30.0  # a request without an answer by then counts as an error (a hang)
+HOLD_TIMEOUT = 120.0  # the longest a held stream waits to be let go (`--open-streams`)
 
 
 # --- the server (runs in the subprocess) -------------------------------------------------------------
 
 
 def build_app(chunks: int, delay: float) -> FastAPI:
-    """Chat Completions and Responses, each streaming `chunks` words from a sync or an async generator."""
+    """Chat Completions and Responses, each streaming `chunks` words from a sync or an async generator.
+
+    The model `held` streams from a sync generator that waits after its first word until
+    `POST /soak/release`; `GET /soak/state` tells how many such generators run and what the
+    producer-thread limiter holds.
+    """
+    release = threading.Event()
+    lock = threading.Lock()
+    holding = [0]
+
+    def held_words() -> Iterator[str]:
+        with lock:
+            holding[0] += 1
+        try:
+            yield "w0 "
+            release.wait(HOLD_TIMEOUT)
+            for i in range(1, chunks):
+                time.sleep(delay)
+                yield f"w{i} "
+        finally:
+            with lock:
+                holding[0] -= 1
 
     def sync_words() -> Iterator[str]:
         for i in range(chunks):
@@ -67,9 +99,28 @@ def build_app(chunks: int, delay: float) -> FastAPI:
             yield f"w{i} "
 
     def run(model: str, items: list[Any], body: dict[str, Any]) -> Any:
+        if model == "held":
+            return held_words()
         return sync_words() if model == "sync" else async_words()
 
     app = FastAPI()
+
+    @app.get("/soak/state")
+    async def state() -> dict[str, Any]:
+        limiter = stream_thread_limiter()
+        return {
+            "holding": holding[0],
+            "slots_taken": limiter.borrowed_tokens,
+            "slots": limiter.total_tokens,
+            "waiting": limiter.statistics().tasks_waiting,
+            "threads": threading.active_count(),
+        }
+
+    @app.post("/soak/release")
+    async def let_go() -> dict[str, bool]:
+        release.set()
+        return {"released": True}
+
     app.include_router(create_chat_completion_router(list_models=lambda: MODELS, run_completion=run))
     app.include_router(create_responses_router(list_models=lambda: MODELS, run_response=run))
     return app
@@ -282,6 +333,169 @@ async def run_load(args: argparse.Namespace, port: int, pid: int) -> tuple[Resul
     return results, before, after
 
 
+# --- many streams open at once (--open-streams) -------------------------------------------------------------
+
+
+def peak_rss(pid: int) -> int:
+    """The server's peak resident memory so far (VmHWM), in bytes; 0 once it has gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return 0
+    return next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmHWM:")), 0)
+
+
+async def call_json(port: int, method: str, path: str) -> dict[str, Any]:
+    """One small request on a connection of its own; the JSON answer."""
+    reader, writer = await asyncio.open_connection(HOST, port)
+    try:
+        writer.write(
+            f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode()
+        )
+        data = await reader.read()
+    finally:
+        writer.close()
+    result: dict[str, Any] = json.loads(data.partition(b"\r\n\r\n")[2])
+    return result
+
+
+@dataclass
+class OpenStreams:
+    wanted: int
+    opened: int = 0
+    completed: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    all_open: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def held_stream(port: int, chunks: int, streams: OpenStreams) -> None:
+    """One stream of the `held` model: counted open at its first piece, checked whole at its end."""
+    conn = Connection(port)
+    path, payload = request_for("chat", "held")
+    try:
+        status, chunked = await conn.post(path, payload)
+        if status != 200 or not chunked:
+            streams.errors[f"HTTP {status}"] += 1
+            return
+        parts: list[bytes] = []
+        async for part in conn.chunks():
+            if not parts:
+                streams.opened += 1
+                if streams.opened == streams.wanted:
+                    streams.all_open.set()
+            parts.append(part)
+        problem = stream_complete("chat", b"".join(parts), chunks)
+        if problem:
+            streams.errors[problem] += 1
+        else:
+            streams.completed += 1
+    except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
+        streams.errors[type(exc).__name__] += 1
+    finally:
+        conn.leave(reset=False)
+
+
+@dataclass
+class OpenStreamsRun:
+    """What `run_open_streams` saw: the server idle, with every stream open, and after."""
+
+    streams: OpenStreams
+    opened_in: float
+    finished_in: float
+    before: Sample
+    at_peak: Sample
+    after: Sample
+    peak_rss: int
+    idle: dict[str, Any]
+    busy: dict[str, Any]
+    done: dict[str, Any]
+
+
+async def run_open_streams(args: argparse.Namespace, port: int, pid: int) -> OpenStreamsRun | None:
+    """Open `--open-streams` sync-generator streams at once, measure the server with all open, then finish them."""
+    for _ in range(3):  # warm-up: imports, caches and the thread pool of sync callbacks are in place
+        await one_request(Connection(port), "chat", "sync", leave_after=0, args=args, results=Results())
+    before, idle = sample(pid, 0.0), await call_json(port, "GET", "/soak/state")
+    streams = OpenStreams(args.open_streams)
+    started = time.monotonic()
+    tasks = [
+        asyncio.ensure_future(asyncio.wait_for(held_stream(port, args.chunks, streams), HOLD_TIMEOUT + REQUEST_TIMEOUT))
+        for _ in range(streams.wanted)
+    ]
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(streams.all_open.wait(), HOLD_TIMEOUT / 2)
+    opened_in = time.monotonic() - started
+    at_peak, busy = sample(pid, 0.0), await call_json(port, "GET", "/soak/state")
+    await call_json(port, "POST", "/soak/release")
+    for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            streams.errors[type(outcome).__name__] += 1
+    finished_in = time.monotonic() - started
+    hwm = peak_rss(pid)
+    await asyncio.sleep(2.0)  # the clients are gone: give the server a moment to close its side
+    after, done = sample(pid, 0.0), await call_json(port, "GET", "/soak/state")
+    if before is None or at_peak is None or after is None:
+        return None
+    return OpenStreamsRun(streams, opened_in, finished_in, before, at_peak, after, hwm, idle, busy, done)
+
+
+def report_open_streams(args: argparse.Namespace, run: OpenStreamsRun | None) -> bool:
+    if run is None:
+        print("the server went away during the run\nverdict: FAIL")
+        return False
+    streams, before, at_peak, busy, done = run.streams, run.before, run.at_peak, run.busy, run.done
+    wanted = streams.wanted
+    errors = sum(streams.errors.values())
+    own_thread = busy["slots_taken"] == min(wanted, busy["slots"])
+    left_over = done["slots_taken"] or done["holding"]
+    ok = not errors and streams.completed == wanted and own_thread and not left_over
+    opened = max(1, streams.opened)
+    per_stream = (at_peak.rss - before.rss) / opened
+    per_stream_peak = (run.peak_rss - before.rss) / opened
+    print(
+        f"open streams: {wanted} chat streams from sync generators at once against one uvicorn server on {HOST}; "
+        f"{streams.opened} open after {run.opened_in:.1f} s, all done after {run.finished_in:.1f} s "
+        f"({args.chunks} chunks each)"
+    )
+    print(
+        f"streams complete: {streams.completed}/{wanted}; errors: {errors}"
+        + (f" {dict(streams.errors)}" if errors else "")
+    )
+    print(
+        f"producer threads in use with all open: {busy['slots_taken']} slots of stream_thread_limiter() taken "
+        f"(bound {busy['slots']}, idle {run.idle['slots_taken']}), {busy['waiting']} waiting, "
+        f"{busy['holding']} generators running; server threads {at_peak.threads} "
+        f"(idle: {before.threads}, +{at_peak.threads - before.threads})"
+    )
+    print(
+        f"server RSS: idle {before.rss / MIB:.1f} MiB, all open {at_peak.rss / MIB:.1f} MiB, peak (VmHWM) "
+        f"{run.peak_rss / MIB:.1f} MiB -> {per_stream / 1024:.1f} KiB per open stream "
+        f"({per_stream_peak / 1024:.1f} KiB at the peak)"
+    )
+    print(
+        f"after: server threads {run.after.threads}, slots taken {done['slots_taken']}, generators running "
+        f"{done['holding']}, open file descriptors {before.fds} before / {run.after.fds} after"
+        + (" -> PRODUCER THREADS LEFT OVER" if left_over else "")
+    )
+    print("verdict: " + ("PASS" if ok else "FAIL"))
+    if args.json:
+        figures = {
+            "open_streams": wanted,
+            "opened": streams.opened,
+            "completed": streams.completed,
+            "errors": dict(streams.errors),
+            "seconds_to_open_all": run.opened_in,
+            "slots_taken_all_open": busy["slots_taken"],
+            "slots": busy["slots"],
+            "server_threads": {"idle": before.threads, "all_open": at_peak.threads, "after": run.after.threads},
+            "rss_mib": {"idle": before.rss / MIB, "all_open": at_peak.rss / MIB, "peak_vmhwm": run.peak_rss / MIB},
+            "kib_per_open_stream": per_stream / 1024,
+            "pass": ok,
+        }
+        Path(args.json).write_text(json.dumps(figures, indent=2))
+    return ok
+
+
 # --- the run --------------------------------------------------------------------------------------------
 
 
@@ -389,12 +603,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rss-tolerance-mib", type=float, default=8.0, help="allowed RSS growth (default 8 MiB)")
     parser.add_argument("--seed", type=int, default=2024, help="seed of the clients' choices")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument(
+        "--open-streams", type=int, default=0, metavar="N", help="instead: N sync-generator streams open at once"
+    )
     parser.add_argument("--serve", type=int, metavar="FD", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not 0 < args.duration <= MAX_DURATION:
         parser.error(f"--duration must be in (0, {MAX_DURATION:.0f}]")
     if not 1 <= args.clients <= 1024:
         parser.error("--clients must be between 1 and 1024")
+    if not 0 <= args.open_streams <= 4096:
+        parser.error("--open-streams must be between 0 and 4096")
     if not 0 <= args.disconnect_share <= 1:
         parser.error("--disconnect-share must be between 0 and 1")
     return args
@@ -409,7 +628,7 @@ def main(argv: list[str] | None = None) -> int:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((HOST, 0))
-    listener.listen(1024)
+    listener.listen(max(1024, args.open_streams))
     port = listener.getsockname()[1]
     command = [
         sys.executable,
@@ -425,7 +644,10 @@ def main(argv: list[str] | None = None) -> int:
     listener.close()
     try:
         wait_until_serving(port, server)
-        results, before, after = asyncio.run(run_load(args, port, server.pid))
+        if args.open_streams:
+            measured = asyncio.run(run_open_streams(args, port, server.pid))
+        else:
+            results, before, after = asyncio.run(run_load(args, port, server.pid))
     finally:
         # uvicorn shuts down gracefully on SIGTERM.
         server.send_signal(signal.SIGTERM)
@@ -434,6 +656,8 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+    if args.open_streams:
+        return 0 if report_open_streams(args, measured) else 1
     return 0 if report(args, results, before, after) else 1
 
 

@@ -90,6 +90,20 @@ LIMITS = (
         "`max_buffered=` on `EventStreamResponse`",
         "the generator waits until the client reads (back-pressure)",
     ),
+    Limit(
+        "Producer threads iterating sync generators (per event loop)",
+        "openai_compat_core.producer.DEFAULT_MAX_STREAM_THREADS",
+        "threads",
+        "`OPENAI_COMPAT_MAX_STREAM_THREADS`, or `stream_thread_limiter().total_tokens = n` on the event loop",
+        "the request waits for a free thread",
+    ),
+    Limit(
+        "Wait for a producer thread at the bound",
+        "openai_compat_core.producer.DEFAULT_STREAM_WAIT_TIMEOUT",
+        "seconds",
+        "`OPENAI_COMPAT_STREAM_WAIT_TIMEOUT`, or `wait_timeout=` on `EventStreamResponse` and `run_to_end`",
+        "503 `server_overloaded` with `x-should-retry: true`, before the response starts",
+    ),
 )
 
 

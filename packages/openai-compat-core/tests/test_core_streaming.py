@@ -11,6 +11,8 @@ import pytest
 from fastapi import FastAPI
 
 from openai_compat_core import EventStreamResponse
+from openai_compat_core import streaming as streaming_module
+from openai_compat_core.producer import Handoff
 from openai_compat_core.sse import data_frame
 from openai_compat_core.testing import LiveServer, RequestWatch
 
@@ -233,3 +235,43 @@ async def test_a_client_that_reads_slowly_holds_a_fast_sync_generator_back() -> 
     assert read == produced == total
     # Queued (`max_buffered`) plus one write under way (at most as many), and no more.
     assert max(leads) <= 2 * max_buffered, f"the producer got {max(leads)} chunks ahead of the client"
+
+
+def test_slow_client_applies_back_pressure_to_a_fast_sync_generator(
+    live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handoffs: list[Handoff] = []
+
+    class RecordedHandoff(Handoff):
+        __slots__ = ()
+
+        def __init__(self, maxsize: int) -> None:
+            super().__init__(maxsize)
+            handoffs.append(self)
+
+    monkeypatch.setattr(streaming_module, "Handoff", RecordedHandoff)
+    tracker = Tracker()
+    payload = "y" * 1024
+
+    def fast() -> Iterator[str]:
+        try:
+            while True:
+                tracker.produced += 1
+                yield payload
+        finally:
+            tracker.closed.set()
+
+    server = live_server(app_for(fast))
+    with httpx.Client(timeout=10) as client, client.stream("GET", f"{server.url}/stream") as response:
+        assert response.status_code == 200
+        # Read nothing: once the socket buffers and the hand-off are full, the producer must block.
+        stalled = threading.Event()
+        for _ in range(1000):
+            if handoffs and handoffs[0].producer_waiting:
+                stalled.set()
+                break
+            stalled.wait(0.01)
+        assert stalled.is_set(), f"the producer never blocked ({tracker.produced} chunks made)"
+        # Socket buffers hold a few MB at most; an unbounded producer would be at millions by now.
+        assert tracker.produced < 50_000
+    assert tracker.closed.wait(5)

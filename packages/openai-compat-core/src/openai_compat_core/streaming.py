@@ -5,7 +5,8 @@ one API's wire format, and:
 
 - iterates a sync generator in one producer thread per stream, handing encoded frames to the event
   loop through a bounded buffer, and writes everything that is ready in one `send` (no thread-pool
-  round trip per chunk);
+  round trip per chunk); producer threads are bounded (see `openai_compat_core.producer`): a stream
+  takes its thread's slot before the response starts, and answers a 503 if none frees up in time;
 - iterates an async generator on the event loop, and writes in one `send` every frame its
   generator makes without waiting (a generator that waits, e.g. for the next token of a model, gets
   each frame sent before it waits);
@@ -19,9 +20,8 @@ one API's wire format, and:
 """
 
 import asyncio
-import collections
 import contextlib
-import contextvars
+import functools
 import logging
 import threading
 from collections.abc import (
@@ -34,17 +34,19 @@ from collections.abc import (
     Iterator,
     Mapping,
 )
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import anyio
 from starlette.background import BackgroundTask
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool
 from starlette.requests import Request
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from openai_compat_core._resume import Resume, iterate
 from openai_compat_core.cancellation import cancel_on_disconnect
+from openai_compat_core.errors import OpenAIHTTPException, exception_to_response
+from openai_compat_core.producer import Handoff, ProducerSlot, running_asyncio, stream_threads_busy
 from openai_compat_core.sse import split_frames
 
 logger = logging.getLogger("openai_compat_core.streaming")
@@ -78,88 +80,6 @@ class StreamEncoder(Protocol):
     def fail(self, exc: Exception) -> bytes: ...
 
 
-class _Handoff:
-    """Bounded single-producer (a thread) / single-consumer (the event loop) buffer of byte strings.
-
-    The producer's usual step takes no lock (appending to a deque and reading an attribute are
-    atomic in CPython), which matters at one step per chunk. Locks are taken only around waiting:
-    by the consumer to publish the future it waits on when the buffer is empty, and by the producer
-    when the buffer is full. Each side publishes that it waits before it checks the buffer again,
-    so no wake-up is lost.
-    """
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, maxsize: int) -> None:
-        self._loop = loop
-        self._maxsize = maxsize
-        self._cond = threading.Condition(threading.Lock())
-        self._items: collections.deque[bytes] = collections.deque()
-        self._last = False
-        self._waiter: asyncio.Future[None] | None = None
-        self._producer_waits = False
-        self.closed = False
-        self.waited = False
-        """Whether the last `take` had to wait for the producer."""
-
-    def put(self, data: bytes, *, last: bool = False) -> bool:
-        """Producer side: queue `data`; block while full. Returns False once the consumer has gone."""
-        if self._gone():
-            return False
-        items = self._items
-        if len(items) >= self._maxsize:
-            with self._cond:
-                self._producer_waits = True
-                while len(items) >= self._maxsize and not self._gone():
-                    self._cond.wait()
-                self._producer_waits = False
-                if self._gone():
-                    return False
-        if data:
-            items.append(data)
-        if last:
-            # After the data: a consumer that sees `last` has the data too.
-            self._last = True
-        if self._waiter is not None:
-            with self._cond:
-                waiter, self._waiter = self._waiter, None
-            if waiter is not None:
-                self._loop.call_soon_threadsafe(_wake, waiter)
-        return True
-
-    def _gone(self) -> bool:
-        return self.closed
-
-    async def take(self) -> tuple[bytes, bool]:
-        """Consumer side: wait for data, then return everything queued and whether it ends the stream."""
-        items = self._items
-        self.waited = False
-        while True:
-            last = self._last  # before taking: everything queued before `last` was set is taken now
-            if items or last:
-                data = b"".join([items.popleft() for _ in range(len(items))])
-                if self._producer_waits:
-                    with self._cond:
-                        self._cond.notify()
-                return data, last
-            waiter = self._loop.create_future()
-            with self._cond:
-                self._waiter = waiter
-            if items or self._last:
-                # The producer queued something meanwhile (it may also wake `waiter`; that is harmless).
-                with self._cond:
-                    if self._waiter is waiter:
-                        self._waiter = None
-                continue
-            self.waited = True
-            await waiter
-
-    def close(self) -> None:
-        """Consumer side: the client is gone; release a waiting producer and refuse further data."""
-        with self._cond:
-            self.closed = True
-            self._waiter = None
-            self._cond.notify_all()
-
-
 async def _abandon(it: Any, yielded: Any) -> None:
     """Cancel an `__anext__` step that was started by hand and is suspended, as cancelling its task would."""
     if isinstance(yielded, asyncio.Future):
@@ -173,11 +93,6 @@ async def _abandon(it: Any, yielded: Any) -> None:
 _READY = object()
 _WAITING = object()
 _ENDED = object()
-
-
-def _wake(waiter: "asyncio.Future[None]") -> None:
-    if not waiter.done():
-        waiter.set_result(None)
 
 
 def _close_sync(source: Iterator[Any]) -> None:
@@ -201,12 +116,15 @@ async def _close_async(source: AsyncIterator[Any]) -> None:
             logger.exception("Closing the stream's async generator raised")
 
 
-def _running_asyncio() -> asyncio.AbstractEventLoop | None:
-    """The running asyncio loop, or None under another event loop (trio)."""
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
+async def _until_disconnect(receive: Receive) -> None:
+    """Return once the client has disconnected (the request body was read already: nothing else arrives)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:
+    await _until_disconnect(receive)
+    scope.cancel()
 
 
 def _body(data: bytes, more: bool = True) -> dict[str, Any]:
@@ -224,6 +142,14 @@ class EventStreamResponse(StreamingResponse):
         headers: as for Starlette responses.
         background: as for Starlette responses.
         max_buffered: how many encoded chunks a producer may get ahead of the client (see `DEFAULT_MAX_BUFFERED`).
+        wait_timeout: for a sync source, how many seconds to wait for a producer thread when all are
+            busy before answering 503 (see `openai_compat_core.producer`); None reads
+            `OPENAI_COMPAT_STREAM_WAIT_TIMEOUT` (default 10).
+
+    A sync source runs in a producer thread, a slot of `stream_thread_limiter()` taken before the
+    response starts. When none is free, the response waits for one while watching its client; if none
+    frees up in `wait_timeout` seconds it answers OpenAI's error envelope with status 503 and
+    `x-should-retry: true` instead of the stream (and an empty 499 if the client left meanwhile).
 
     For code written against the 1.x helpers, iterating `body_iterator` yields one `str` per SSE
     frame; the response then streams that way instead of through its producer thread.
@@ -241,6 +167,7 @@ class EventStreamResponse(StreamingResponse):
         headers: Mapping[str, str] | None = None,
         background: BackgroundTask | None = None,
         max_buffered: int = DEFAULT_MAX_BUFFERED,
+        wait_timeout: float | None = None,
     ) -> None:
         self.source = source
         self.encoder = encoder
@@ -248,6 +175,7 @@ class EventStreamResponse(StreamingResponse):
         self.status_code = status_code
         self.background = background
         self.max_buffered = max(1, max_buffered)
+        self.wait_timeout = wait_timeout
         self._compat_iterator: AsyncIterator[str | bytes] | None = None
         self.init_headers({**SSE_HEADERS, **(headers or {})})
 
@@ -330,36 +258,34 @@ class EventStreamResponse(StreamingResponse):
         if self._compat_iterator is not None or scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        source = self.source
+        if isinstance(source, AsyncIterable):
+            await self._respond(receive, send, self._stream_async)
+        else:
+            await self._respond_from_thread(iter(source), scope, receive, send)
+        if self.background is not None:
+            await self.background()
+
+    async def _respond(self, receive: Receive, send: Send, stream: Callable[[Send], Awaitable[None]]) -> None:
+        """Start the response, then run `stream(send)` until it ends or the client disconnects."""
         await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
         async with anyio.create_task_group() as group:
-
-            async def watch_disconnect() -> None:
-                while True:
-                    message = await receive()
-                    if message["type"] == "http.disconnect":
-                        group.cancel_scope.cancel()
-                        return
-
-            group.start_soon(watch_disconnect)
+            group.start_soon(_cancel_on_disconnect, receive, group.cancel_scope)
             try:
-                await self._stream(send)
+                await stream(send)
             except OSError:
                 # The server reported the client gone while we wrote; nothing more can be sent.
                 pass
             finally:
                 group.cancel_scope.cancel()
-        if self.background is not None:
-            await self.background()
 
-    async def _stream(self, send: Send) -> None:
-        source = self.source
-        if _running_asyncio() is not None:
-            if isinstance(source, AsyncIterable):
-                await self._stream_batched(aiter(source), send)
-            else:
-                await self._stream_from_thread(iter(source), send)
+    async def _stream_async(self, send: Send) -> None:
+        source = aiter(cast(AsyncIterable[Any], self.source))
+        if running_asyncio() is not None:
+            await self._stream_batched(source, send)
             return
-        frames = self._encoded_async(self._as_async(source))
+        # Other event loops (trio): one `send` per frame.
+        frames = self._encoded_async(source)
         try:
             async for data in frames:
                 await send(_body(data))
@@ -367,6 +293,53 @@ class EventStreamResponse(StreamingResponse):
         finally:
             with anyio.CancelScope(shield=True):
                 await frames.aclose()
+
+    async def _respond_from_thread(self, source: Iterator[Any], scope: Scope, receive: Receive, send: Send) -> None:
+        """Stream a sync source from a producer thread, once it has a slot; else answer 503 (or 499)."""
+        slot = ProducerSlot()
+        refusal = None if slot.try_take() else await self._wait_for_slot(slot, receive)
+        handoff = Handoff(self.max_buffered)
+        if refusal is None:
+            try:
+                slot.start(self._produce, source, handoff)
+            except RuntimeError:
+                slot.give_back()
+                self.log.warning("No thread could be started for a stream", exc_info=True)
+                refusal = exception_to_response(stream_threads_busy())
+        if refusal is not None:
+            _close_sync(source)
+            with contextlib.suppress(OSError):
+                await refusal(scope, receive, send)
+            return
+        try:
+            await self._respond(receive, send, functools.partial(self._stream_from_thread, handoff, slot))
+        finally:
+            # However the stream ended: a producer still running stops at its next hand-over.
+            handoff.close()
+
+    async def _wait_for_slot(self, slot: ProducerSlot, receive: Receive) -> Response | None:
+        """Wait for a producer thread's slot while watching the client; the answer to send instead, if any."""
+        refusal: Response | None = None
+        left = False
+        async with anyio.create_task_group() as group:
+
+            async def watch_disconnect() -> None:
+                nonlocal left
+                await _until_disconnect(receive)
+                left = True
+                group.cancel_scope.cancel()
+
+            group.start_soon(watch_disconnect)
+            try:
+                await slot.take(self.wait_timeout)
+            except OpenAIHTTPException as exc:
+                refusal = exception_to_response(exc)
+            group.cancel_scope.cancel()
+        if left:
+            # Nobody is listening: 499, as for any request whose client left before its answer.
+            slot.give_back()
+            return Response(status_code=499)
+        return refusal
 
     async def _stream_batched(self, source: AsyncIterator[Any], send: Send) -> None:
         """Stream an async source on asyncio, one `send` for all the frames made without waiting.
@@ -457,28 +430,26 @@ class EventStreamResponse(StreamingResponse):
                     return stop.value
         return await Resume(it, yielded)
 
-    async def _stream_from_thread(self, source: Iterator[Any], send: Send) -> None:
-        handoff = _Handoff(asyncio.get_running_loop(), self.max_buffered)
-        context = contextvars.copy_context()
-        thread = threading.Thread(
-            target=context.run, args=(self._produce, source, handoff), name="openai-compat-stream", daemon=True
-        )
-        thread.start()
-        try:
-            while True:
-                data, last = await handoff.take()
-                await send(_body(data, more=not last))
-                if last:
-                    return
-                if not handoff.waited:
-                    # A producer that never lets the buffer run empty must not keep the event loop
-                    # from noticing a disconnect (a send to a gone client returns at once) or from
-                    # serving other requests: one pass of the loop per batch.
+    async def _stream_from_thread(self, handoff: Handoff, slot: ProducerSlot, send: Send) -> None:
+        """Send what the producer thread hands over, one `send` per batch, up to its last frame."""
+        on_asyncio = running_asyncio() is not None
+        while True:
+            items, last, waited = await handoff.take()
+            await send(_body(b"".join(items), more=not last))
+            if last:
+                # Right after its last frame the producer closes the source and gives its slot back.
+                await slot.finished()
+                return
+            if not waited:
+                # A producer that never lets the buffer run empty must not keep the event loop
+                # from noticing a disconnect (a send to a gone client returns at once) or from
+                # serving other requests: one pass of the loop per batch.
+                if on_asyncio:
                     await asyncio.sleep(0)
-        finally:
-            handoff.close()
+                else:
+                    await anyio.lowlevel.checkpoint()
 
-    def _produce(self, source: Iterator[Any], handoff: _Handoff) -> None:
+    def _produce(self, source: Iterator[Any], handoff: Handoff) -> None:
         """Producer thread: iterate the sync source, encode, hand frames over; always close the source."""
         encoder = self.encoder
         ended = False
@@ -521,6 +492,7 @@ async def run_to_end(
     request: Request,
     *,
     keep: bool = True,
+    wait_timeout: float | None = None,
 ) -> bytes:
     """Run a generator through `encoder` to its end without streaming it; return the bytes it made.
 
@@ -528,8 +500,14 @@ async def run_to_end(
     (or the encoder's own state, with `keep=False`, which returns `b""`) into one JSON answer. The
     encoder's `open()`, `encode()` for each chunk and `close()` are called; an exception from the
     generator or the encoder propagates (nothing was sent yet, so the router can answer an error).
-    A sync generator runs in one worker thread; if the client disconnects meanwhile, an async
-    generator is cancelled and a sync one is closed after its current chunk (`ClientDisconnect`).
+    A sync generator runs in a producer thread, under the same bound as streams (see
+    `openai_compat_core.producer`; `wait_timeout` as for `EventStreamResponse`); if the client
+    disconnects meanwhile, an async generator is cancelled and a sync one is closed after its current
+    chunk (`ClientDisconnect`).
+
+    Raises:
+        OpenAIHTTPException: 503 with `x-should-retry: true`, no producer thread came free in time.
+        starlette.requests.ClientDisconnect: the client left first.
     """
     parts: list[bytes] = []
     add = parts.append if keep else _discard
@@ -539,10 +517,46 @@ async def run_to_end(
     else:
         stop = threading.Event()
         await cancel_on_disconnect(
-            request, run_in_threadpool(_drain_sync, iter(source), encoder, add, stop), on_disconnect=stop.set
+            request, _drain_in_thread(iter(source), encoder, add, stop, wait_timeout), on_disconnect=stop.set
         )
     add(encoder.close())
     return b"".join(parts)
+
+
+async def _drain_in_thread(
+    source: Iterator[Any],
+    encoder: StreamEncoder,
+    add: Callable[[bytes], None],
+    stop: threading.Event,
+    wait_timeout: float | None,
+) -> None:
+    """`_drain_sync` in a producer thread; its exception, if any, is raised here."""
+    slot = ProducerSlot()
+    failures: list[BaseException] = []
+
+    def drain() -> None:
+        try:
+            _drain_sync(source, encoder, add, stop)
+        except BaseException as exc:  # noqa: BLE001 - raised again on the event loop below
+            failures.append(exc)
+
+    try:
+        await slot.take(wait_timeout)
+    except BaseException:
+        _close_sync(source)
+        raise
+    try:
+        slot.start(drain)
+    except RuntimeError as exc:
+        slot.give_back()
+        _close_sync(source)
+        logger.warning("No thread could be started to collect a stream", exc_info=True)
+        raise stream_threads_busy() from exc
+    # Cancelled (the client left), this wait ends at once; the thread then stops after its current
+    # chunk and gives its slot back itself.
+    await slot.finished()
+    if failures:
+        raise failures[0]
 
 
 def _discard(data: bytes) -> None:
