@@ -12,6 +12,14 @@ from openai_compat_core.callbacks import cancel_unless_in_thread
 
 T = TypeVar("T")
 
+WATCH_AFTER = 0.05
+"""Seconds work may run before the client's connection is watched (asyncio).
+
+Most requests are answered sooner, and watching costs more than their answer: a task per request
+that waits on the connection. Work that takes longer (a model generating) is watched from then on,
+so a client that left is noticed at most this much later than it could be.
+"""
+
 
 async def cancel_on_disconnect(
     request: Request, awaitable: Awaitable[T], *, on_disconnect: Callable[[], object] | None = None
@@ -46,8 +54,9 @@ async def _on_asyncio(
     """`cancel_on_disconnect` on asyncio: a plain watcher task that cancels the caller's, if needed at all.
 
     Work that completes without waiting (an async callback with the answer at hand) cannot be
-    cancelled anyway: it is run without a watcher. Otherwise one asyncio task watches, a tenth of
-    the CPU of an anyio task group; this is a path every request takes.
+    cancelled anyway: it is run without a watcher. Work still running after `WATCH_AFTER` seconds
+    gets one asyncio task that watches (a tenth of the CPU of an anyio task group); work done before
+    then never pays for it. This is a path every request takes.
     """
     result, it, yielded = start(awaitable)
     if it is None:
@@ -63,7 +72,14 @@ async def _on_asyncio(
         # A sync callback already running in a thread is left to finish: its result is dropped below.
         cancel_unless_in_thread(task)
 
-    watcher = asyncio.ensure_future(watch_disconnect())
+    loop = asyncio.get_running_loop()
+    watcher: asyncio.Task[None] | None = None
+
+    def start_watching() -> None:
+        nonlocal watcher
+        watcher = loop.create_task(watch_disconnect())
+
+    timer = loop.call_later(WATCH_AFTER, start_watching)
     try:
         result = await Resume(it, yielded)
     except asyncio.CancelledError:
@@ -77,7 +93,9 @@ async def _on_asyncio(
             raise ClientDisconnect from exc
         raise
     finally:
-        watcher.cancel()
+        timer.cancel()
+        if watcher is not None:
+            watcher.cancel()
     if disconnected:
         # The work swallowed the cancellation, or finished as the client left: nobody wants its result.
         _uncancel(task)
