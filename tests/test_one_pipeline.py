@@ -7,7 +7,6 @@ its code, tool-call fragments are grouped by the same rules, and the `stream` fl
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from fastapi import FastAPI
 
 from openai_compat_chat import create_chat_completion_router
 from openai_compat_core import OpenAIHTTPException
+from openai_compat_core.testing import StreamingChunk
 from openai_compat_responses import create_responses_router
 from openai_compat_responses.testing import check_events, parse_events
 
@@ -22,23 +22,9 @@ CHAT = "/v1/chat/completions"
 RESPONSES = "/v1/responses"
 
 
-@dataclass
-class Fragment:
-    """A Haystack-like ToolCallDelta."""
-
-    index: int | None = None
-    id: str | None = None
-    tool_name: str | None = None
-    arguments: str | None = None
-
-
-@dataclass
-class Piece:
-    """A Haystack-like StreamingChunk."""
-
-    content: str = ""
-    tool_calls: list[Fragment] = field(default_factory=list)
-    finish_reason: str | None = None
+def fragment(index: int | None, call_id: str | None, name: str | None, arguments: str) -> dict[str, Any]:
+    """A tool-call fragment in OpenAI's dict shape, which may lack an index or an id."""
+    return {"index": index, "id": call_id, "function": {"name": name, "arguments": arguments}}
 
 
 def app_for(callback: Any, **options: Any) -> FastAPI:
@@ -71,7 +57,7 @@ def output_text(response: dict[str, Any]) -> str:
 
 async def test_the_chunk_mapper_sees_every_text_chunk_in_both(asgi_client: Any) -> None:
     def callback(model: str, items: Any, body: Any) -> Iterator[Any]:
-        yield from ["a", Piece("b"), 3]
+        yield from ["a", StreamingChunk("b"), 3]
 
     app = app_for(callback, chunk_mapper=lambda chunk: f"<{getattr(chunk, 'content', chunk)}>")
     async with asgi_client(app) as client:
@@ -82,7 +68,7 @@ async def test_the_chunk_mapper_sees_every_text_chunk_in_both(asgi_client: Any) 
 
 async def test_text_beside_tool_calls_is_kept_in_both(asgi_client: Any) -> None:
     def callback(model: str, items: Any, body: Any) -> Iterator[Any]:
-        yield Piece("Let me look.", [Fragment(0, "call_1", "weather", '{"city": "Paris"}')])
+        yield StreamingChunk("Let me look.", tool_calls=[fragment(0, "call_1", "weather", '{"city": "Paris"}')])
 
     async with asgi_client(app_for(callback)) as client:
         frames = await chat_stream(client)
@@ -111,13 +97,13 @@ async def test_an_http_exception_mid_stream_keeps_its_code_in_both(asgi_client: 
 # Fragments of three calls: parallel calls by index (interleaved), then a call without index whose
 # new id closes it when a fourth one starts, then a fragment without id or index continuing the last.
 FRAGMENTS = [
-    Fragment(0, "call_a", "first", "{"),
-    Fragment(1, "call_b", "second", "{"),
-    Fragment(0, None, None, "}"),
-    Fragment(1, None, None, "}"),
-    Fragment(None, "call_c", "third", "["),
-    Fragment(None, "call_d", "fourth", "("),
-    Fragment(None, None, None, ")"),
+    fragment(0, "call_a", "first", "{"),
+    fragment(1, "call_b", "second", "{"),
+    fragment(0, None, None, "}"),
+    fragment(1, None, None, "}"),
+    fragment(None, "call_c", "third", "["),
+    fragment(None, "call_d", "fourth", "("),
+    fragment(None, None, None, ")"),
 ]
 EXPECTED_CALLS = [
     ("call_a", "first", "{}"),
@@ -129,8 +115,8 @@ EXPECTED_CALLS = [
 
 async def test_tool_call_fragments_are_grouped_by_the_same_rules_in_both(asgi_client: Any) -> None:
     def callback(model: str, items: Any, body: Any) -> Iterator[Any]:
-        for fragment in FRAGMENTS:
-            yield Piece(tool_calls=[fragment])
+        for piece in FRAGMENTS:
+            yield StreamingChunk(tool_calls=[piece])
 
     async with asgi_client(app_for(callback)) as client:
         frames = await chat_stream(client)

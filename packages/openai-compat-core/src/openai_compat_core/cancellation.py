@@ -6,6 +6,7 @@ from typing import TypeVar, cast
 
 import anyio
 from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive
 
 from openai_compat_core._resume import Resume, start
 from openai_compat_core.callbacks import cancel_unless_in_thread
@@ -65,7 +66,7 @@ async def _on_asyncio(
 
     async def watch_disconnect() -> None:
         nonlocal disconnected
-        await _until_disconnect(request)
+        await wait_for_disconnect(request.receive)
         disconnected = True
         if on_disconnect is not None:
             on_disconnect()
@@ -103,9 +104,12 @@ async def _on_asyncio(
     return cast(T, result)
 
 
-async def _until_disconnect(request: Request) -> None:
-    """Return once the client has disconnected (the body was read already: nothing else arrives)."""
-    while (await request.receive())["type"] != "http.disconnect":
+async def wait_for_disconnect(receive: Receive) -> None:
+    """Return once the client has disconnected: the one wait for it, for every request and stream.
+
+    Call it once the request body has been read, when nothing but the disconnect can arrive.
+    """
+    while (await receive())["type"] != "http.disconnect":
         pass
 
 
@@ -126,7 +130,7 @@ async def _with_task_group(request: Request, awaitable: Awaitable[T], on_disconn
 
         async def watch_disconnect() -> None:
             nonlocal disconnected
-            await _until_disconnect(request)
+            await wait_for_disconnect(request.receive)
             disconnected = True
             if on_disconnect is not None:
                 on_disconnect()
@@ -146,4 +150,4 @@ async def _with_task_group(request: Request, awaitable: Awaitable[T], on_disconn
     return results[0]
 
 
-__all__ = ["cancel_on_disconnect"]
+__all__ = ["WATCH_AFTER", "cancel_on_disconnect", "wait_for_disconnect"]

@@ -44,7 +44,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from openai_compat_core._resume import Resume, iterate
-from openai_compat_core.cancellation import cancel_on_disconnect
+from openai_compat_core.cancellation import cancel_on_disconnect, wait_for_disconnect
 from openai_compat_core.errors import OpenAIHTTPException, exception_to_response
 from openai_compat_core.producer import Handoff, ProducerSlot, running_asyncio, stream_threads_busy
 from openai_compat_core.sse import split_frames
@@ -116,14 +116,8 @@ async def _close_async(source: AsyncIterator[Any]) -> None:
             logger.exception("Closing the stream's async generator raised")
 
 
-async def _until_disconnect(receive: Receive) -> None:
-    """Return once the client has disconnected (the request body was read already: nothing else arrives)."""
-    while (await receive())["type"] != "http.disconnect":
-        pass
-
-
 async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:
-    await _until_disconnect(receive)
+    await wait_for_disconnect(receive)
     scope.cancel()
 
 
@@ -325,7 +319,7 @@ class EventStreamResponse(StreamingResponse):
 
             async def watch_disconnect() -> None:
                 nonlocal left
-                await _until_disconnect(receive)
+                await wait_for_disconnect(receive)
                 left = True
                 group.cancel_scope.cancel()
 
