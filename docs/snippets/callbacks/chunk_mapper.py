@@ -18,7 +18,7 @@ def run(model: str, messages: list[dict], body: dict) -> Iterator[Token]:
 
 
 def keep_confident(token: Token) -> str:
-    return token.text if token.score > 0.5 else ""  # "" sends nothing
+    return token.text if token.score > 0.5 else ""  # no text for this chunk
 
 
 app = FastAPI()

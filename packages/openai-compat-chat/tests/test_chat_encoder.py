@@ -122,9 +122,10 @@ def test_objects_with_content_are_text() -> None:
     assert deltas(frames)[:2] == [{**A, "content": "a"}, {**A, "content": "b"}]
 
 
-def test_custom_chunk_mapper_applies_to_strings_and_objects() -> None:
-    frames = run(["a", 7], chunk_mapper=lambda chunk: f"<{chunk}>")
-    assert deltas(frames)[:2] == [{**A, "content": "<a>"}, {**A, "content": "<7>"}]
+def test_a_custom_chunk_mapper_turns_chunks_but_not_strings_into_text() -> None:
+    # A `str` is text as it is (1.4.0's Responses helpers pinned it; both APIs now agree).
+    frames = run(["a", 7, Chunk("b")], chunk_mapper=lambda chunk: f"<{getattr(chunk, 'content', chunk)}>")
+    assert deltas(frames)[:3] == [{**A, "content": "a"}, {**A, "content": "<7>"}, {**A, "content": "<b>"}]
 
 
 def test_reasoning_chunks_become_reasoning_content_deltas() -> None:

@@ -101,7 +101,13 @@ async def test_sync_helper_returns_the_streaming_response_and_str_frames() -> No
 
 
 async def test_async_helper_with_a_chunk_mapper_and_openai_done_frame() -> None:
-    response = create_async_streaming_response(async_words(), "id-4", "m", str.upper, openai_done_frame=True)
+    async def payloads() -> AsyncIterator[dict[str, str]]:
+        for word in ["a", "b"]:
+            await asyncio.sleep(0)
+            yield {"payload": word}
+
+    mapper = lambda chunk: chunk["payload"].upper()  # noqa: E731
+    response = create_async_streaming_response(payloads(), "id-4", "m", mapper, openai_done_frame=True)
     assert isinstance(response, EventStreamResponse)
     frames = await collect(response)
     assert frames[-1] == "data: [DONE]\n\n"

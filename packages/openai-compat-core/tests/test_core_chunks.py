@@ -119,14 +119,15 @@ def test_usage_conversions() -> None:
 # --- read_chunk: the one internal form ------------------------------------------------------------
 
 
-def test_read_chunk_text_goes_through_the_mapper_str_included() -> None:
+def test_read_chunk_text_is_a_str_as_it_is_or_what_the_mapper_makes_of_a_chunk() -> None:
     assert read_chunk("hi").text == "hi"
-    assert read_chunk("hi", lambda chunk: f"<{chunk}>").text == "<hi>"
+    assert read_chunk("hi", lambda chunk: f"<{chunk}>").text == "hi"  # a `str` is not mapped
+    assert read_chunk(StreamingChunk(content="x"), lambda chunk: f"<{chunk.content}>").text == "<x>"
     assert read_chunk(StreamingChunk(content="x")).text == "x"
     assert read_chunk(7).text == "7"
     # A mapper's None is no text; another non-string is written as text.
-    assert read_chunk("x", lambda chunk: None).text == ""  # type: ignore[arg-type,return-value]
-    assert read_chunk("x", lambda chunk: 42).text == "42"  # type: ignore[arg-type,return-value]
+    assert read_chunk(7, lambda chunk: None).text == ""  # type: ignore[arg-type,return-value]
+    assert read_chunk(7, lambda chunk: 42).text == "42"  # type: ignore[arg-type,return-value]
 
 
 def test_read_chunk_custom_events_carry_nothing_else() -> None:

@@ -274,8 +274,8 @@ def test_content_chunks_and_the_chunk_mapper(stream_reader: Any) -> None:
 
     chunks = [ContentChunk("a"), ContentChunk(""), ContentChunk(None), Scored("b"), "", object(), "c"]
     _, final = stream_reader(run(chunks, mapper=mapper))
-    # The mapper sees every text chunk, `str` ones included (as in chat); a non-str answer is sent as text.
-    assert final["output"][0]["content"][0]["text"] == "a4242b42C"
+    # A `str` is text as it is; the mapper sees every other chunk (as in chat); a non-str answer is sent as text.
+    assert final["output"][0]["content"][0]["text"] == "a4242b42c"
 
 
 def test_default_mapper_uses_str_of_unknown_chunks(stream_reader: Any) -> None:

@@ -34,7 +34,7 @@ class ChatStreamEncoder:
 
     Chunks are read with core's `read_chunk`; what each becomes:
 
-    - text (a `str`, or what `chunk_mapper` makes of a chunk): a `content` delta, also when it is
+    - text (a `str` as it is, or what `chunk_mapper` makes of another chunk): a `content` delta, also when it is
       `""`, as 1.x sent it (Haystack generators yield such chunks, and 1.x consumers count frames);
     - a custom event (an object with `to_event_dict()`): a frame `data: {"event": {...}}`;
     - a reasoning chunk: a `reasoning_content` delta (with `content: null`); once reasoning was
@@ -100,7 +100,6 @@ class ChatStreamEncoder:
         self.v1_framing = v1_framing
         self.collect = collect
         self._mapper = chunk_mapper
-        self._plain_text = chunk_mapper is default_chunk_mapper
         self._head: dict[str, Any] = {"id": completion_id, "object": CHUNK, "created": self.created, "model": model}
         self._tail: dict[str, Any] = {"usage": None} if include_usage else {}
         self.role_on_every_delta = role_on_every_delta
@@ -130,7 +129,7 @@ class ChatStreamEncoder:
 
     def encode(self, chunk: Any) -> bytes:
         """Encode one chunk of the user's generator; may return no frame at all."""
-        if self._plain_text and type(chunk) is str and chunk:
+        if type(chunk) is str and chunk:
             self._native_seen = True
             if self.collect:
                 self._choices[0].text.append(chunk)

@@ -178,7 +178,7 @@ def create_chat_completion_router(
         pre_hook: called with the `ChatRequest` before `run_completion`; return a replacement
             request, or `None` to keep it. Raise `HTTPException` to refuse the request.
         post_hook: called with what `run_completion` returned; return a replacement, or `None`.
-        chunk_mapper: turns a streamed chunk that is not otherwise recognised into text.
+        chunk_mapper: turns a streamed chunk that is not otherwise recognised (nor a `str`) into text.
         owned_by: the `owned_by` of the model objects.
         tags: OpenAPI tags of the routes (default `["openai"]`).
         include_models_endpoints: also serve the models routes.

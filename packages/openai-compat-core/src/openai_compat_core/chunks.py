@@ -252,13 +252,16 @@ def read_chunk(chunk: Any, mapper: ChunkMapper = default_chunk_mapper) -> Chunk:
     - a reasoning chunk (a truthy `reasoning` with text): `reasoning`;
     - tool-call fragments (see `extract_tool_call_fragments`): `tool_calls`, and as `text` the
       chunk's `content` when it is a non-empty string (text that arrives beside tool calls is kept);
-    - anything else: `text` is `mapper(chunk)` (a `str` chunk included; a mapper's non-string result
-      is turned into text, `None` into `""`).
+    - a `str`: `text` as it is (the mapper is not asked, as 1.x's Responses helpers did not ask it);
+    - anything else: `text` is `mapper(chunk)` (a mapper's non-string result is turned into text,
+      `None` into `""`).
 
     `usage` and `finish_reason` are read from every chunk but custom events. A `dict` chunk is read
     by its keys as an object by its attributes (`content`, `reasoning` or `reasoning_content`,
     `tool_calls`, `usage`, `finish_reason`); the mapper still receives the dict itself.
     """
+    if isinstance(chunk, str):
+        return Chunk(text=chunk)
     if is_custom_event(chunk):
         return Chunk(event=dict(chunk.to_event_dict()))
     source = _Fields(chunk) if isinstance(chunk, dict) else chunk

@@ -88,14 +88,14 @@ class ResponseStreamEncoder:
     - tool-call fragments: one `function_call` item per call, grouped by core's `ToolCallAssembler`
       (calls with an `index` may interleave; a call closes when a fragment replaces it); text that
       comes beside them goes to the message item;
-    - anything else is text: what `chunk_mapper` makes of it (a `str` included).
+    - anything else is text: a `str` as it is, another chunk what `chunk_mapper` makes of it.
 
     Chunks may also carry token `usage` (or Haystack's `meta["usage"]`) and a `finish_reason`.
 
     Args:
         resp_id: the response id (`resp_...`).
         model: the model name reported in the response.
-        chunk_mapper: turns chunks into text (the default: `str` as is, `.content`, else `str(chunk)`).
+        chunk_mapper: turns chunks other than `str` into text (the default: `.content`, else `str(chunk)`).
         request: the request body; its settings (`instructions`, `tools`, ...) are echoed in the response.
         created_at: the creation time (Unix seconds); now by default.
         expose_errors: `response.failed` says `Pipeline execution failed: <message>`; with `False`
@@ -123,7 +123,6 @@ class ResponseStreamEncoder:
         self.expose_errors = expose_errors
         self.model = model
         self.chunk_mapper = chunk_mapper
-        self._plain_text = chunk_mapper is default_chunk_mapper
         self.created_at = now() if created_at is None else created_at
         self.settings = request_settings(request)
         self.finished = False
@@ -155,7 +154,7 @@ class ResponseStreamEncoder:
 
     def encode(self, chunk: Any) -> bytes:
         """Return the events for one chunk (nothing once the stream has ended)."""
-        if self._plain_text and type(chunk) is str:
+        if type(chunk) is str:
             item = self._text
             if item is not None and chunk:
                 # The hot path: one more piece of an open message costs one template render.

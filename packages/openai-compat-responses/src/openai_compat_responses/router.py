@@ -160,7 +160,7 @@ def create_responses_router(
             Declare a `headers` parameter (or `**kwargs`) to also get the request headers.
         pre_hook: called with the `ResponseRequest`; returns a replacement or `None` to keep it.
         post_hook: called with the callback's result; returns a replacement or `None` to keep it.
-        chunk_mapper: turns streamed chunks into text (the default: `str` as is, `.content`, else `str()`).
+        chunk_mapper: turns streamed chunks other than `str` into text (the default: `.content`, else `str()`).
         owned_by: `owned_by` of the model objects (with `include_models_endpoints`).
         tags: OpenAPI tags (default `["openai"]`).
         include_models_endpoints: also serve the models endpoints. Off by default so that this router
