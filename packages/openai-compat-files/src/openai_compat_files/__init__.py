@@ -4,9 +4,7 @@
 downloads through callbacks of yours; `FileObject` is what they return.
 """
 
-from openai_compat_files.models import FileDeleted, FileList, FileObject
-from openai_compat_files.router import (
-    DEFAULT_MAX_FILE_SIZE,
+from openai_compat_files.callbacks import (
     DeleteFileFn,
     FileContentResult,
     FileDeleteResult,
@@ -17,8 +15,9 @@ from openai_compat_files.router import (
     RetrieveFileFn,
     RunFileUploadFn,
     StreamingFileUploadFn,
-    create_files_router,
 )
+from openai_compat_files.models import FileDeleted, FileList, FileObject
+from openai_compat_files.router import DEFAULT_MAX_FILE_SIZE, create_files_router
 from openai_compat_files.uploads import FileTooLargeError, UploadError, UploadStream
 from openai_compat_files.version import __version__
 
