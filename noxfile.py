@@ -204,7 +204,8 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """Type-check every ``src/`` folder with mypy in strict mode."""
     # No haystack: library code never imports it. uvicorn and httpx: optional imports of the testing helpers.
-    session.install(*editable_workspace(haystack=False), "mypy", "uvicorn", "httpx")
+    # trio: producer.py imports it when it runs under trio.
+    session.install(*editable_workspace(haystack=False), "mypy", "uvicorn", "httpx", "trio")
     sources = sorted(str(path.relative_to(ROOT)) for path in ROOT.glob("packages/*/src"))
     session.run("mypy", "--strict", *sources)
 

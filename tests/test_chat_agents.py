@@ -47,6 +47,10 @@ async def test_agents_sdk_streams_a_text_turn(chat_model: Callable[[str], Any]) 
     assert result.final_output == "Hello, world!"
 
 
+def text_of(item: Any) -> str:
+    return "".join(getattr(part, "text", "") for part in getattr(item.raw_item, "content", []) or [])
+
+
 async def test_agents_sdk_runs_a_tool_call_turn(chat_model: Callable[[str], Any]) -> None:
     called: list[str] = []
 
@@ -62,8 +66,10 @@ async def test_agents_sdk_runs_a_tool_call_turn(chat_model: Callable[[str], Any]
         pass
     assert called == ["Paris"]
     assert result.final_output == "It is sunny in Paris."
-    # The streamed reasoning_content became a reasoning item before the call.
-    assert [item.type for item in result.new_items] == [
+    # The streamed reasoning_content became a reasoning item before the call. (Agents SDK releases before
+    # 0.20 also make an empty message item of the closing delta's `"content": ""`: left out here.)
+    items = [item for item in result.new_items if not (item.type == "message_output_item" and not text_of(item))]
+    assert [item.type for item in items] == [
         "reasoning_item",
         "tool_call_item",
         "tool_call_output_item",

@@ -7,14 +7,14 @@ too_many = [{"role": "user", "content": "hi"}] * 51
 try:
     client.chat.completions.create(model="demo", messages=too_many)
 except openai.BadRequestError as error:
-    print(error.status_code, error.code, error.param, error.message)
+    print(error.status_code, error.code, error.param, error.body["message"])
 
 try:
     client.chat.completions.create(
         model="demo", messages=[{"role": "user", "content": "hi"}]
     )
 except openai.InternalServerError as error:
-    print(error.status_code, error.message)
+    print(error.status_code, error.body["message"])
 
 try:
     for _chunk in client.chat.completions.create(

@@ -37,7 +37,10 @@ class LiveServer:
     def __init__(self, app: Any, *, host: str = "127.0.0.1", log_level: str = "warning", **config: Any) -> None:
         import uvicorn  # noqa: PLC0415 - optional dependency, needed only here
 
-        self._config = uvicorn.Config(app, host=host, port=0, log_level=log_level, lifespan="off", **config)
+        # No websockets: none of our routes use them, and loading the protocol imports a library some releases
+        # warn about.
+        options: dict[str, Any] = {"lifespan": "off", "ws": "none", **config}
+        self._config = uvicorn.Config(app, host=host, port=0, log_level=log_level, **options)
         self._server = uvicorn.Server(self._config)
         self._thread: threading.Thread | None = None
         self.host = host
