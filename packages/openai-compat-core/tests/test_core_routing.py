@@ -162,6 +162,7 @@ async def test_a_body_without_declared_length_over_the_limit_is_refused_while_it
 
 # --- the router's path filter --------------------------------------------------------------------
 
+
 # FastAPI versions from 0.137 ask an included router whether it matches; older ones copy its routes.
 def _keeps_included_routers() -> bool:
     """Whether this FastAPI keeps an included router as one entry of the app's routes (0.137+).
