@@ -99,11 +99,12 @@ async def memory_child(total: int, bound: int) -> dict[str, Any]:
 
     from openai_compat_responses import InMemoryResponseStore, create_responses_router  # noqa: PLC0415
 
-    release = asyncio.Event()
+    started, release = asyncio.Event(), asyncio.Event()
     answer = "lorem ipsum " * 42  # about 500 characters
 
     async def run(model: str, items: list[Any], body: dict[str, Any]) -> str:
         if model == "wait":
+            started.set()
             await release.wait()
         return answer
 
@@ -113,8 +114,7 @@ async def memory_child(total: int, bound: int) -> dict[str, Any]:
 
     status, raw = await call_app(app, "POST", "/v1/responses", {"model": "wait", "input": "x", "background": True})
     running_id = json.loads(raw)["id"]
-    while json.loads((await call_app(app, "GET", f"/v1/responses/{running_id}"))[1])["status"] != "in_progress":
-        await asyncio.sleep(0)  # let its task start
+    await started.wait()  # its task is running (in_progress)
     prompt = "What is the meaning of all this? " * 6  # about 200 characters
     gc.collect()
     samples = [(0, rss_mib(), store.response_count)]
@@ -131,8 +131,10 @@ async def memory_child(total: int, bound: int) -> dict[str, Any]:
             samples.append((n, rss_mib(), store.response_count))
     seconds = time.perf_counter() - started
     release.set()
-    while json.loads((await call_app(app, "GET", f"/v1/responses/{running_id}"))[1])["status"] != "completed":
-        await asyncio.sleep(0.01)
+    await store.until_cancelled(running_id)  # returns once it is no longer running
+    status = json.loads((await call_app(app, "GET", f"/v1/responses/{running_id}"))[1])["status"]
+    if status != "completed":
+        raise AssertionError(f"the background response ended {status}")
     return {"samples": samples, "seconds": seconds, "running_completed": True}
 
 
@@ -190,7 +192,7 @@ def body_for(mode: str, kind: str, chunks: int) -> dict[str, Any]:
     return body
 
 
-async def measure(server: Any, mode: str, kind: str, streams: int, chunks: int, overhead: int) -> Any:
+async def measure(server: Any, mode: str, kind: str, *, streams: int, chunks: int, overhead: int) -> Any:
     import harness  # noqa: PLC0415
 
     async def one() -> None:
@@ -226,7 +228,9 @@ async def cpu_runs(servers: dict[str, Any], rounds: int, shapes: list[tuple[int,
                 shift = round_index % len(cases)
                 for label, name, mode in cases[shift:] + cases[:shift]:
                     count = chunks if round_index else max(10, chunks // 10)  # round 0 warms up
-                    sample = await measure(servers[name], mode, kind, streams, count, overhead[label, kind])
+                    sample = await measure(
+                        servers[name], mode, kind, streams=streams, chunks=count, overhead=overhead[label, kind]
+                    )
                     if round_index:
                         samples[label].append(sample)
             cpu = {label: statistics.median(s.cpu_us for s in runs) for label, runs in samples.items()}
