@@ -262,6 +262,16 @@ def test_embeddings_names_are_the_objects_of_openai_compat_embeddings(name: str)
     assert getattr(meta, name) is getattr(importlib.import_module("openai_compat_embeddings"), name)
 
 
+STORE = ["InMemoryResponseStore", "ResponseStore", "StoreUnavailableError"]
+
+
+@pytest.mark.parametrize("name", STORE)
+def test_response_store_names_are_the_objects_of_openai_compat_responses(name: str) -> None:
+    meta = importlib.import_module("fastapi_openai_compat")
+    assert name in meta.__all__
+    assert getattr(meta, name) is getattr(importlib.import_module("openai_compat_responses"), name)
+
+
 def test_create_embeddings_router_takes_the_options_of_the_other_routers() -> None:
     from fastapi_openai_compat import create_embeddings_router, create_responses_router
 
@@ -269,7 +279,9 @@ def test_create_embeddings_router_takes_the_options_of_the_other_routers() -> No
     assert all(param.kind is KW for param in params.values())
     assert params["run_embeddings"].default is EMPTY
     assert params["list_models"].default is None
-    shared = set(inspect.signature(create_responses_router).parameters) - {"run_response", "chunk_mapper"}
+    # The response store is the Responses API's own.
+    own = {"run_response", "chunk_mapper", "store", "store_scope"}
+    shared = set(inspect.signature(create_responses_router).parameters) - own
     assert shared <= set(params)
     for name in shared - {"list_models"}:
         assert params[name].default == inspect.signature(create_responses_router).parameters[name].default, name

@@ -19,6 +19,7 @@ from openai_compat_responses._objects import (
     output_text_part,
     request_settings,
 )
+from openai_compat_responses._stream_items import StreamItem, identity, summary_part
 from openai_compat_responses.models import Response
 
 logger = logging.getLogger("fastapi_openai_compat.responses")
@@ -33,40 +34,6 @@ _INCOMPLETE_REASONS = {
     "content_filter": "content_filter",
 }
 _TERMINAL_FOR_STATUS = {"failed": "response.failed", "incomplete": "response.incomplete"}
-
-
-class _Item:
-    """An output item of the stream being built: a message, a function call or a reasoning summary."""
-
-    __slots__ = ("call", "final", "id", "index", "kind", "parts", "template")
-
-    def __init__(self, kind: str, item_id: str, index: int, template: FrameTemplate) -> None:
-        self.kind = kind
-        self.id = item_id
-        self.index = index
-        self.template = template
-        self.parts: list[str] = []
-        self.final: dict[str, Any] | None = None
-        self.call: ToolCall | None = None
-
-    def snapshot(self, status: str) -> dict[str, Any]:
-        """The item as a dict, with what it holds so far and the given status."""
-        if self.kind == "message":
-            return message_item(self.id, "".join(self.parts), status=status)
-        if self.call is not None:
-            return {
-                "id": self.id,
-                "type": "function_call",
-                "status": status,
-                "call_id": self.call.call_id,
-                "name": self.call.name or "function",
-                "arguments": self.call.arguments_text,
-            }
-        return {"id": self.id, "type": "reasoning", "status": status, "summary": [_summary_part("".join(self.parts))]}
-
-
-def _summary_part(text: str) -> dict[str, Any]:
-    return {"type": "summary_text", "text": text}
 
 
 class ResponseStreamEncoder:
@@ -103,8 +70,13 @@ class ResponseStreamEncoder:
             message, and an `OpenAIHTTPException` its code.
         v1_framing: frame the stream as the 1.x helpers did: a yielded `Response` becomes the terminal
             event without `output_item` events for the items it holds.
+        fixed_id: a yielded `Response` takes `resp_id` instead of keeping its own id (with a response
+            store the id is the key clients retrieve the response by).
+        extra_fields: fields added to every response object of the stream (e.g. `conversation`).
 
-    After the terminal event, `final_response` holds the response object that was sent.
+    After the terminal event, `final_response` holds the response object that was sent. A background
+    stream starts with `queued()` (`response.created` and `response.queued`, status `queued`); its
+    `open()` then sends only `response.in_progress`.
     """
 
     def __init__(
@@ -117,8 +89,13 @@ class ResponseStreamEncoder:
         created_at: int | None = None,
         expose_errors: bool = True,
         v1_framing: bool = False,
+        fixed_id: bool = False,
+        extra_fields: Mapping[str, Any] | None = None,
     ) -> None:
         self.resp_id = resp_id
+        self.fixed_id = fixed_id
+        self.extra_fields = dict(extra_fields) if extra_fields else None
+        self._announced = False
         self.v1_framing = v1_framing
         self.expose_errors = expose_errors
         self.model = model
@@ -130,22 +107,48 @@ class ResponseStreamEncoder:
         self.final_response: dict[str, Any] | None = None
         self._seq = 0
         self._pending: list[bytes] = []
-        self._items: list[_Item] = []
+        self._items: list[StreamItem] = []
         self._next_index = 0
-        self._text: _Item | None = None
-        self._reasoning: _Item | None = None
+        self._text: StreamItem | None = None
+        self._reasoning: StreamItem | None = None
         self._calls = ToolCallAssembler()
-        self._call_items: dict[ToolCall, _Item] = {}
+        self._call_items: dict[ToolCall, StreamItem] = {}
         self._usage: dict[str, Any] | None = None
         self._finish_reason: str | None = None
 
     # -- StreamEncoder protocol -------------------------------------------------------------------
 
+    @property
+    def next_sequence_number(self) -> int:
+        """The `sequence_number` the next event will carry (how many events were made so far)."""
+        return self._seq
+
+    def queued(self) -> bytes:
+        """Return `response.created` and `response.queued` (status `queued`), for a background stream.
+
+        Call it before `open()`, which then sends only `response.in_progress`.
+        """
+        snapshot = self._response("queued", [])
+        self._emit("response.created", {"response": snapshot})
+        self._emit("response.queued", {"response": snapshot})
+        self._announced = True
+        return self._flush()
+
+    def snapshot(self, status: str) -> dict[str, Any]:
+        """The response object as it stands, with `status`: items done as they are, open ones `incomplete`.
+
+        Reads the encoder's state only (it sends nothing): for the record of a stream that stopped
+        before its end (its client left, or it was cancelled).
+        """
+        output = [item.final or item.snapshot("incomplete") for item in list(self._items)]
+        return self._response(status, output)
+
     def open(self) -> bytes:
-        """Return `response.created` and `response.in_progress`."""
+        """Return `response.created` and `response.in_progress` (only the latter after `queued()`)."""
         try:
             snapshot = self._response("in_progress", [])
-            self._emit("response.created", {"response": snapshot})
+            if not self._announced:
+                self._emit("response.created", {"response": snapshot})
             self._emit("response.in_progress", {"response": snapshot})
         except Exception as exc:
             logger.error("Could not start the response stream", exc_info=exc)
@@ -239,7 +242,7 @@ class ResponseStreamEncoder:
         self._reasoning = None
 
     def _response(self, status: str, output: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
-        return build_response(
+        data = build_response(
             self.resp_id,
             self.model,
             self.created_at,
@@ -249,8 +252,11 @@ class ResponseStreamEncoder:
             usage=self._usage,
             **fields,
         )
+        if self.extra_fields:
+            data.update(self.extra_fields)
+        return data
 
-    def _new_item(self, kind: str, prefix: str, event: str, fields: dict[str, Any]) -> _Item:
+    def _new_item(self, kind: str, prefix: str, event: str, fields: dict[str, Any]) -> StreamItem:
         """Open an output item at the next index; its delta event is pre-encoded (slot 0: sequence number, 1: delta)."""
         item_id = new_id(prefix)
         index = self._next_index
@@ -259,11 +265,11 @@ class ResponseStreamEncoder:
             {"type": event, "sequence_number": slot(0), "item_id": item_id, "output_index": index, **fields},
             event=event,
         )
-        item = _Item(kind, item_id, index, template)
+        item = StreamItem(kind, item_id, index, template)
         self._items.append(item)
         return item
 
-    def _delta(self, item: _Item, delta: str) -> None:
+    def _delta(self, item: StreamItem, delta: str) -> None:
         seq = self._seq
         self._seq = seq + 1
         self._pending.append(item.template.render(seq, delta))
@@ -300,10 +306,14 @@ class ResponseStreamEncoder:
     def _finish_with(self, response: Response) -> None:
         self._close_all()
         data = normalise_response(response, self.settings)
-        sent = {_identity(item.final) for item in self._items if item.final is not None}
+        if self.fixed_id:
+            data["id"] = self.resp_id
+        if self.extra_fields:
+            data.update(self.extra_fields)
+        sent = {identity(item.final) for item in self._items if item.final is not None}
         # 1.x sent the object alone; clients that build the output from item events need them.
         for item in [] if self.v1_framing else data.get("output") or []:
-            if isinstance(item, Mapping) and _identity(item) not in sent:
+            if isinstance(item, Mapping) and identity(item) not in sent:
                 index = self._next_index
                 self._next_index += 1
                 self._emit("response.output_item.added", {"output_index": index, "item": item})
@@ -366,7 +376,7 @@ class ResponseStreamEncoder:
             )
             self._emit(
                 "response.reasoning_summary_part.added",
-                {"item_id": item.id, "output_index": item.index, "summary_index": 0, "part": _summary_part("")},
+                {"item_id": item.id, "output_index": item.index, "summary_index": 0, "part": summary_part("")},
             )
         item.parts.append(text)
         self._delta(item, text)
@@ -405,7 +415,7 @@ class ResponseStreamEncoder:
         if fragment.arguments:
             self._delta(item, fragment.arguments)
 
-    def _close_call(self, item: _Item) -> None:
+    def _close_call(self, item: StreamItem) -> None:
         final = item.snapshot("completed")
         self._emit(
             "response.function_call_arguments.done",
@@ -426,13 +436,6 @@ class ResponseStreamEncoder:
                 self._close_reasoning()
             else:
                 self._close_call(item)
-
-
-def _identity(item: Mapping[str, Any]) -> tuple[str, Any]:
-    # Clients identify a function call by its call_id, other items by their id.
-    if item.get("type") == "function_call":
-        return ("call", item.get("call_id"))
-    return ("item", item.get("id"))
 
 
 __all__ = ["TERMINAL_EVENTS", "ResponseStreamEncoder"]
