@@ -39,3 +39,16 @@ def test_openai_done_frame(serve: Any) -> None:
     request = {"model": "demo", "messages": [{"role": "user", "content": "hi"}], "stream": True}
     body = httpx.post(f"{server.base_url}/chat/completions", json=request).text
     assert body.endswith("\n\ndata: [DONE]\n\n")
+
+
+def test_the_thread_bound_set_in_the_lifespan(snippet: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from openai_compat_core import stream_thread_limiter
+
+    module = snippet("streaming/thread_bound.py")
+    with TestClient(module.app) as client:  # runs the lifespan on the client's event loop
+        body = {"model": "demo", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+        answer = client.post("/v1/chat/completions", json=body)
+        assert "thread." in answer.text
+        assert client.portal.call(lambda: stream_thread_limiter().total_tokens) == 200
