@@ -31,7 +31,7 @@ class RedisServer:
         port: the port to listen on; `None` picks a free one (kept across `restart()`).
         extra_args: more `redis-server` options, e.g. `["--maxmemory", "64mb"]`.
 
-    Attributes: `port`, `url` (`redis://127.0.0.1:<port>/0`) and `running`.
+    Attributes: `port`, `url` (`redis://127.0.0.1:<port>/0`), `running` and `pid`.
 
     Raises:
         FileNotFoundError: `start()` when the program is not installed.
@@ -56,6 +56,11 @@ class RedisServer:
     def url(self) -> str:
         """The URL to give `RedisResponseStore.from_url` (database 0)."""
         return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs (to measure its CPU or memory), else `None`."""
+        return self._process.pid if self.running and self._process is not None else None
 
     @property
     def running(self) -> bool:
