@@ -6,18 +6,18 @@ route. Everything else happens here, once, the same for every API:
 
 1. the body is read and validated through public API (`read_json_body`): 400 / 413 envelopes;
 2. the pre-hook may replace the request; with `validate_model` the model must be one `list_models` names;
-3. the callback runs (sync ones in the thread pool), cancelled (async) or dropped (sync) if the
-   client disconnects first; it gets the request headers only if it declares `headers`;
-4. the post-hook may replace the result;
-5. the result is answered as the request's `stream` flag asks, whatever its shape: a whole answer
+3. `run`: the callback runs (sync ones in the thread pool), cancelled (async) or dropped (sync) if
+   the client disconnects first; it gets the request headers only if it declares `headers`; then
+   the post-hook may replace the result;
+4. `answer`: the result is answered as the request's `stream` flag asks, whatever its shape: a whole answer
    (text or the API's object) as JSON or as a one-chunk stream; a generator streamed, or run to
    its end and answered as JSON from the encoder's state;
-6. a failure before the answer starts is an error envelope (`<failure prefix>: <message>`, 500);
+5. a failure before the answer starts is an error envelope (`<failure prefix>: <message>`, 500);
    after a stream started, the encoder's error frames (see `errors.stream_error`).
 """
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -135,30 +135,48 @@ class Pipeline(Generic[RequestT]):
             if self.catalog is not None:
                 await self.catalog.require(parsed.model)  # type: ignore[attr-defined]
             body = parsed.model_dump()
-            arguments = self.arguments(parsed, body)
-            call = (
-                self.callback(*arguments, headers=request_headers(request.headers))
-                if self.wants_headers
-                else self.callback(*arguments)
-            )
-            result = await cancel_on_disconnect(request, call)
-            if self.post_hook is not None:
-                result = await run_hook(self.post_hook, result)
+            result = await self.run(parsed, body, request)
         return await self.answer(result, parsed, body, request)
+
+    async def run(self, parsed: RequestT, body: dict[str, Any], request: Request) -> Any:
+        """Run the callback while the client is connected (see `cancel_on_disconnect`), then the post-hook.
+
+        Called by `serve` after the pre-hook and the model check; returns what `answer` answers.
+        """
+        result = await cancel_on_disconnect(request, self.call(self.arguments(parsed, body), request))
+        return await self.after_callback(result)
+
+    def call(self, arguments: tuple[Any, ...], request: Request) -> Awaitable[Any]:
+        """Call the callback with `arguments` (and the request's headers if it declares `headers`), not awaited."""
+        if self.wants_headers:
+            return self.callback(*arguments, headers=request_headers(request.headers))
+        return self.callback(*arguments)
+
+    async def after_callback(self, result: Any) -> Any:
+        """The callback's result as the post-hook leaves it."""
+        if self.post_hook is not None:
+            result = await run_hook(self.post_hook, result)
+        return result
+
+    def source(self, result: Any) -> Iterator[Any] | AsyncIterator[Any]:
+        """The result as chunks: a whole answer as one chunk, a generator as it is.
+
+        Raises:
+            OpenAIHTTPException: the result is of a type this API cannot answer with (see `unsupported`).
+        """
+        if self.is_answer(result):
+            return _one(result)
+        if isinstance(result, (Iterator, AsyncIterator)):
+            return result
+        self.logger.error("The callback returned an unsupported type: %s", type(result).__name__)
+        raise self.unsupported(result)
 
     async def answer(self, result: Any, parsed: RequestT, body: dict[str, Any], request: Request) -> Response:
         """Answer `result` as the request's `stream` flag asks (OpenAI's contract), whatever its shape."""
         stream = getattr(parsed, "stream", False) is True
-        source: Iterator[Any] | AsyncIterator[Any]
-        if self.is_answer(result):
-            if not stream:
-                return self.answer_json(result, parsed, body)
-            source = _one(result)
-        elif isinstance(result, (Iterator, AsyncIterator)):
-            source = result
-        else:
-            self.logger.error("The callback returned an unsupported type: %s", type(result).__name__)
-            raise self.unsupported(result)
+        if not stream and self.is_answer(result):
+            return self.answer_json(result, parsed, body)
+        source = self.source(result)
         encoder = self.encoder(parsed, body, result)
         if stream:
             return EventStreamResponse(source, encoder, log=self.logger)

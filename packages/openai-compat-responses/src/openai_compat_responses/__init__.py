@@ -19,6 +19,7 @@ from openai_compat_responses.events import (
     format_named_sse_event,
     response_from_text,
 )
+from openai_compat_responses.memory import InMemoryResponseStore
 from openai_compat_responses.models import (
     InputItem,
     OutputItem,
@@ -35,6 +36,16 @@ from openai_compat_responses.router import (
     RunResponseWithHeaders,
     create_responses_router,
 )
+from openai_compat_responses.store import (
+    EventBatch,
+    ItemPage,
+    ResponseStore,
+    StoredConversation,
+    StoredItem,
+    StoredResponse,
+    StoreError,
+    StoreUnavailableError,
+)
 from openai_compat_responses.streaming import (
     create_async_responses_streaming_response,
     create_responses_streaming_response,
@@ -42,7 +53,10 @@ from openai_compat_responses.streaming import (
 from openai_compat_responses.version import __version__
 
 __all__ = [
+    "EventBatch",
+    "InMemoryResponseStore",
     "InputItem",
+    "ItemPage",
     "OutputItem",
     "Response",
     "ResponseFunctionCall",
@@ -50,10 +64,16 @@ __all__ = [
     "ResponseOutputText",
     "ResponseRequest",
     "ResponseResult",
+    "ResponseStore",
     "ResponseStreamEncoder",
     "RunResponse",
     "RunResponseFn",
     "RunResponseWithHeaders",
+    "StoreError",
+    "StoreUnavailableError",
+    "StoredConversation",
+    "StoredItem",
+    "StoredResponse",
     "__version__",
     "create_async_responses_streaming_response",
     "create_function_call_arguments_delta_event",

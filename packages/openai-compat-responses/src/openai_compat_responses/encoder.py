@@ -103,8 +103,13 @@ class ResponseStreamEncoder:
             message, and an `OpenAIHTTPException` its code.
         v1_framing: frame the stream as the 1.x helpers did: a yielded `Response` becomes the terminal
             event without `output_item` events for the items it holds.
+        fixed_id: a yielded `Response` takes `resp_id` instead of keeping its own id (with a response
+            store the id is the key clients retrieve the response by).
+        extra_fields: fields added to every response object of the stream (e.g. `conversation`).
 
-    After the terminal event, `final_response` holds the response object that was sent.
+    After the terminal event, `final_response` holds the response object that was sent. A background
+    stream starts with `queued()` (`response.created` and `response.queued`, status `queued`); its
+    `open()` then sends only `response.in_progress`.
     """
 
     def __init__(
@@ -117,8 +122,13 @@ class ResponseStreamEncoder:
         created_at: int | None = None,
         expose_errors: bool = True,
         v1_framing: bool = False,
+        fixed_id: bool = False,
+        extra_fields: Mapping[str, Any] | None = None,
     ) -> None:
         self.resp_id = resp_id
+        self.fixed_id = fixed_id
+        self.extra_fields = dict(extra_fields) if extra_fields else None
+        self._announced = False
         self.v1_framing = v1_framing
         self.expose_errors = expose_errors
         self.model = model
@@ -141,11 +151,37 @@ class ResponseStreamEncoder:
 
     # -- StreamEncoder protocol -------------------------------------------------------------------
 
+    @property
+    def next_sequence_number(self) -> int:
+        """The `sequence_number` the next event will carry (how many events were made so far)."""
+        return self._seq
+
+    def queued(self) -> bytes:
+        """Return `response.created` and `response.queued` (status `queued`), for a background stream.
+
+        Call it before `open()`, which then sends only `response.in_progress`.
+        """
+        snapshot = self._response("queued", [])
+        self._emit("response.created", {"response": snapshot})
+        self._emit("response.queued", {"response": snapshot})
+        self._announced = True
+        return self._flush()
+
+    def snapshot(self, status: str) -> dict[str, Any]:
+        """The response object as it stands, with `status`: items done as they are, open ones `incomplete`.
+
+        Reads the encoder's state only (it sends nothing): for the record of a stream that stopped
+        before its end (its client left, or it was cancelled).
+        """
+        output = [item.final or item.snapshot("incomplete") for item in list(self._items)]
+        return self._response(status, output)
+
     def open(self) -> bytes:
-        """Return `response.created` and `response.in_progress`."""
+        """Return `response.created` and `response.in_progress` (only the latter after `queued()`)."""
         try:
             snapshot = self._response("in_progress", [])
-            self._emit("response.created", {"response": snapshot})
+            if not self._announced:
+                self._emit("response.created", {"response": snapshot})
             self._emit("response.in_progress", {"response": snapshot})
         except Exception as exc:
             logger.error("Could not start the response stream", exc_info=exc)
@@ -239,7 +275,7 @@ class ResponseStreamEncoder:
         self._reasoning = None
 
     def _response(self, status: str, output: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
-        return build_response(
+        data = build_response(
             self.resp_id,
             self.model,
             self.created_at,
@@ -249,6 +285,9 @@ class ResponseStreamEncoder:
             usage=self._usage,
             **fields,
         )
+        if self.extra_fields:
+            data.update(self.extra_fields)
+        return data
 
     def _new_item(self, kind: str, prefix: str, event: str, fields: dict[str, Any]) -> _Item:
         """Open an output item at the next index; its delta event is pre-encoded (slot 0: sequence number, 1: delta)."""
@@ -300,6 +339,10 @@ class ResponseStreamEncoder:
     def _finish_with(self, response: Response) -> None:
         self._close_all()
         data = normalise_response(response, self.settings)
+        if self.fixed_id:
+            data["id"] = self.resp_id
+        if self.extra_fields:
+            data.update(self.extra_fields)
         sent = {_identity(item.final) for item in self._items if item.final is not None}
         # 1.x sent the object alone; clients that build the output from item events need them.
         for item in [] if self.v1_framing else data.get("output") or []:

@@ -7,20 +7,19 @@ from collections.abc import AsyncGenerator, Awaitable, Generator, Sequence
 from typing import Any, Protocol
 
 from fastapi import APIRouter, params
-from starlette.responses import Response as StarletteResponse
 
 from openai_compat_core.bodies import DEFAULT_MAX_BODY_SIZE, request_body_openapi
 from openai_compat_core.callbacks import ListModelsFn, PostHook, PreHook
 from openai_compat_core.chunks import ChunkMapper, default_chunk_mapper
-from openai_compat_core.encoding import json_response
-from openai_compat_core.errors import OpenAIHTTPException
 from openai_compat_core.models import ErrorResponse
 from openai_compat_core.models_router import ModelCatalog, add_models_routes
-from openai_compat_core.pipeline import Pipeline
 from openai_compat_core.routing import ERROR_RESPONSES, new_api_router
-from openai_compat_responses._objects import encode_text_response, new_id, normalise_response, now, request_settings
-from openai_compat_responses.encoder import ResponseStreamEncoder
+from openai_compat_responses.conversations import add_conversation_routes
 from openai_compat_responses.models import InputItem, Response, ResponseRequest
+from openai_compat_responses.pipeline import ResponsesPipeline, input_items
+from openai_compat_responses.routes import add_response_routes
+from openai_compat_responses.stateful import StatefulResponsesPipeline, StoreScope
+from openai_compat_responses.store import ResponseStore
 
 logger = logging.getLogger("fastapi_openai_compat.responses")
 
@@ -68,60 +67,6 @@ _STREAM_EVENT: dict[str, Any] = {
 }
 
 
-def input_items(value: str | list[InputItem] | None) -> list[InputItem]:
-    """The request's `input` as a list of items: text is one user message, no input no item."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [{"type": "message", "role": "user", "content": value}]
-    return value
-
-
-class ResponsesPipeline(Pipeline[ResponseRequest]):
-    """The Responses part of core's request pipeline: arguments, whole answers, the encoder."""
-
-    request_model = ResponseRequest
-
-    def __init__(self, *, chunk_mapper: ChunkMapper, **options: Any) -> None:
-        super().__init__(**options)
-        self.chunk_mapper = chunk_mapper
-
-    def arguments(self, request: ResponseRequest, body: dict[str, Any]) -> tuple[Any, ...]:
-        return (request.model, input_items(request.input), body)
-
-    def is_answer(self, result: Any) -> bool:
-        return isinstance(result, (str, Response))
-
-    def answer_json(self, result: Any, request: ResponseRequest, body: dict[str, Any]) -> StarletteResponse:
-        settings = request_settings(body)
-        if isinstance(result, Response):
-            return json_response(normalise_response(result, settings))
-        return json_response(encode_text_response(new_id("resp"), request.model, now(), settings, result))
-
-    def encoder(self, request: ResponseRequest, body: dict[str, Any], result: Any) -> ResponseStreamEncoder:
-        # A whole `Response` streamed keeps its own id from the first event to the last.
-        resp_id = result.id if isinstance(result, Response) else new_id("resp")
-        return ResponseStreamEncoder(
-            resp_id, request.model, chunk_mapper=self.chunk_mapper, request=body, expose_errors=self.expose_errors
-        )
-
-    def collected(self, encoder: Any) -> Any:
-        if encoder.final_response is None:
-            raise OpenAIHTTPException(
-                500, "The callback's stream ended without a response object.", type="server_error"
-            )
-        return encoder.final_response
-
-    def unsupported(self, result: Any) -> OpenAIHTTPException:
-        return OpenAIHTTPException(
-            500,
-            f"Unsupported response type from run_response: {type(result).__name__}",
-            type="server_error",
-            headers={"x-should-retry": "false"},
-            detail="Unsupported response type from run_response",
-        )
-
-
 def create_responses_router(
     *,
     list_models: ListModelsFn,
@@ -136,11 +81,16 @@ def create_responses_router(
     validate_model: bool = False,
     max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
     expose_errors: bool = True,
+    store: ResponseStore | None = None,
+    store_scope: StoreScope | None = None,
 ) -> APIRouter:
     """Create a router serving OpenAI's Responses API from your `run_response` callback.
 
     Routes: `POST /v1/responses` and `POST /responses`; with `include_models_endpoints=True` also
-    the models endpoints (`GET /v1/models`, `GET /v1/models/{model}` and their aliases).
+    the models endpoints (`GET /v1/models`, `GET /v1/models/{model}` and their aliases). With a
+    `store`, also `GET`/`DELETE /v1/responses/{id}`, `POST /v1/responses/{id}/cancel`,
+    `GET /v1/responses/{id}/input_items` and the Conversations API (`/v1/conversations...`), each
+    with its alias without `/v1`.
 
     With `"stream": true` in the request the answer is an event stream, otherwise one JSON response
     object, whatever `run_response` returns:
@@ -174,6 +124,13 @@ def create_responses_router(
             `False` only `Pipeline execution failed.`, in the 500 body and in `response.failed`.
             Tracebacks and exception types are never sent; they go to the
             `fastapi_openai_compat.responses` logger.
+        store: keep responses and conversations there (for example `InMemoryResponseStore()`): then
+            `store` (default true), `previous_response_id` (the callback gets the whole conversation
+            as its input items), `conversation` and `background` work as with OpenAI, and the
+            retrieval routes are served. Without it (the default) the router is stateless, as in
+            1.x: those fields are only passed to the callback in `body`.
+        store_scope: with `store`, `store_scope(request) -> str` (sync or async) tells whose records a
+            request may see (for example a hash of its API key); everyone shares them without it.
 
     If the client disconnects before the answer is ready, an async `run_response` is cancelled; a
     sync one cannot be interrupted and its result is dropped. A callback that declares `headers`
@@ -183,7 +140,12 @@ def create_responses_router(
     Returns:
         An `APIRouter` to include in your app.
     """
-    pipeline = ResponsesPipeline(
+    pipeline_class: type[ResponsesPipeline] = ResponsesPipeline
+    stateful: dict[str, Any] = {}
+    if store is not None:
+        pipeline_class = StatefulResponsesPipeline
+        stateful = {"store": store, "store_scope": store_scope}
+    pipeline = pipeline_class(
         callback=run_response,
         pre_hook=pre_hook,
         post_hook=post_hook,
@@ -192,6 +154,7 @@ def create_responses_router(
         expose_errors=expose_errors,
         max_body_size=max_body_size,
         chunk_mapper=chunk_mapper,
+        **stateful,
     )
     route_tags: list[Any] = list(tags or ["openai"])
     router = new_api_router(dependencies=dependencies, max_body_size=max_body_size)
@@ -219,6 +182,9 @@ def create_responses_router(
     # `/v1` first: FastAPI tries a request on every route before the one that matches.
     for path, operation_id in (("/v1/responses", "openai_responses"), ("/responses", "openai_responses_alias")):
         router.add_api_route(path, pipeline.endpoint, operation_id=operation_id, **route_params)
+    if isinstance(pipeline, StatefulResponsesPipeline):
+        add_response_routes(router, pipeline, tags=route_tags, responses=dict(ERROR_RESPONSES))
+        add_conversation_routes(router, pipeline, tags=route_tags, responses=dict(ERROR_RESPONSES))
     if include_models_endpoints:
         # Added to this router itself (they take its dependencies), after the route most requests take.
         add_models_routes(
