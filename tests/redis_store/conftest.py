@@ -26,9 +26,10 @@ STARTUP_TIMEOUT = 30.0
 class Worker:
     """`worker_app.py` under uvicorn in a process of its own; `url`, `base_url` (for the `openai` SDK), `log()`."""
 
-    def __init__(self, name: str, redis_url: str, log_dir: Path, env: dict[str, str]) -> None:
+    def __init__(self, name: str, redis_url: str, control_url: str, log_dir: Path, env: dict[str, str]) -> None:
         self.name = name
         self.redis_url = redis_url
+        self.control_url = control_url
         self.log_path = log_dir / f"worker-{name}.log"
         self.env = env
         self.port = 0
@@ -49,7 +50,13 @@ class Worker:
                 stdout=subprocess.PIPE,
                 stderr=log,
                 text=True,
-                env={**os.environ, "REDIS_URL": self.redis_url, "WORKER_NAME": self.name, **self.env},
+                env={
+                    **os.environ,
+                    "REDIS_URL": self.redis_url,
+                    "CONTROL_URL": self.control_url,
+                    "WORKER_NAME": self.name,
+                    **self.env,
+                },
             )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
@@ -92,13 +99,24 @@ class Worker:
 
 
 @pytest.fixture
-def workers(redis_server: RedisServer, tmp_path: Path) -> Iterator[Callable[..., list[Worker]]]:
-    """`workers(n, **env)`: start `n` worker processes on the test's Redis (env: `LEASE`, `TTL`); stopped after."""
+def control_server() -> Iterator[RedisServer]:
+    """A second `redis-server`, for the hand-offs between the test and the workers' callbacks."""
+    if not RedisServer.available() and not os.environ.get("CI"):
+        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture
+def workers(
+    redis_server: RedisServer, control_server: RedisServer, tmp_path: Path
+) -> Iterator[Callable[..., list[Worker]]]:
+    """`workers(n, **env)`: start `n` worker processes on the test's Redis (env: `LEASE`, `TTL`, ...); stopped after."""
     started: list[Worker] = []
 
     def start(count: int = 2, **env: str) -> list[Worker]:
         names = [chr(ord("A") + len(started) + i) for i in range(count)]
-        new = [Worker(name, redis_server.url, tmp_path, env) for name in names]
+        new = [Worker(name, redis_server.url, control_server.url, tmp_path, env) for name in names]
         started.extend(new)
         return [worker.start() for worker in new]
 
@@ -108,8 +126,8 @@ def workers(redis_server: RedisServer, tmp_path: Path) -> Iterator[Callable[...,
 
 
 @pytest.fixture
-def control(redis_server: RedisServer) -> Iterator[redis.Redis]:
-    """A Redis client on the test's server, for the hand-offs with the workers' callbacks."""
-    client = redis.Redis.from_url(redis_server.url, socket_timeout=30)
+def control(control_server: RedisServer) -> Iterator[redis.Redis]:
+    """A client of the control Redis, for the hand-offs with the workers' callbacks."""
+    client = redis.Redis.from_url(control_server.url, socket_timeout=30)
     yield client
     client.close()

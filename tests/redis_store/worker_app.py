@@ -2,9 +2,11 @@
 
     python tests/redis_store/worker_app.py   # prints its port on the first line, then serves
 
-Environment: `REDIS_URL` (the shared Redis), `WORKER_NAME` (what the callbacks report), `LEASE` and
-`TTL` (seconds, optional). The model name says what `run_response` does, and the callbacks report
-to the test through the same Redis (lists under `test:`), so that the test waits on real hand-offs:
+Environment: `REDIS_URL` (the store's Redis), `CONTROL_URL` (another Redis, for the hand-offs with
+the test: the store's may be stopped), `WORKER_NAME` (what the callbacks report), and the store's
+`LEASE`, `TTL`, `TIMEOUT`, `POLL_INTERVAL` (seconds) when set. The model name says what
+`run_response` does, and the callbacks report to the test through the control Redis (lists under
+`test:`), so that the test waits on real hand-offs:
 
 - `echo`: answers the texts of every input item it was given, one per line (what a follow-up saw);
 - `gated`: an async generator: pushes the worker's name to `test:started:<gate>` (`gate` from the
@@ -29,6 +31,7 @@ from openai_compat_responses import create_responses_router
 from openai_compat_responses.redis_store import RedisResponseStore
 
 REDIS_URL = os.environ["REDIS_URL"]
+CONTROL_URL = os.environ.get("CONTROL_URL", REDIS_URL)
 NAME = os.environ.get("WORKER_NAME", str(os.getpid()))
 GATE_TIMEOUT = 60  # seconds a gated callback waits for the test before it gives up (a broken test)
 
@@ -46,7 +49,7 @@ def texts(items: list[Any]) -> list[str]:
 
 
 async def gated(gate: str) -> AsyncIterator[str]:
-    control = redis.asyncio.Redis.from_url(REDIS_URL)
+    control = redis.asyncio.Redis.from_url(CONTROL_URL)
     finished = False
     try:
         await control.rpush(f"test:started:{gate}", NAME)
@@ -61,13 +64,13 @@ async def gated(gate: str) -> AsyncIterator[str]:
     finally:
         if not finished:
             # A new connection: the one the cancelled command used may be in an unknown state.
-            async with redis.asyncio.Redis.from_url(REDIS_URL) as reporter:
+            async with redis.asyncio.Redis.from_url(CONTROL_URL) as reporter:
                 await asyncio.shield(reporter.rpush(f"test:closed:{gate}", NAME))
         await control.aclose()
 
 
 def sync_gated(gate: str) -> Iterator[str]:
-    control = redis.Redis.from_url(REDIS_URL)
+    control = redis.Redis.from_url(CONTROL_URL)
     finished = False
     try:
         control.rpush(f"test:started:{gate}", NAME)
@@ -95,11 +98,8 @@ async def run_response(model: str, input_items: list[Any], body: dict[str, Any])
 
 
 def make_app() -> FastAPI:
-    options: dict[str, Any] = {}
-    if os.environ.get("LEASE"):
-        options["lease"] = float(os.environ["LEASE"])
-    if os.environ.get("TTL"):
-        options["ttl"] = float(os.environ["TTL"])
+    names = {"LEASE": "lease", "TTL": "ttl", "TIMEOUT": "timeout", "POLL_INTERVAL": "poll_interval"}
+    options = {option: float(os.environ[name]) for name, option in names.items() if os.environ.get(name)}
     store = RedisResponseStore.from_url(REDIS_URL, **options)
     app = FastAPI()
     app.include_router(

@@ -31,7 +31,7 @@ from redis.backoff import ExponentialBackoff
 from openai_compat_core.encoding import dumps
 from openai_compat_core.sse import event_frame
 from openai_compat_responses import _redis_scripts as lua
-from openai_compat_responses._redis_logs import EventWriter, LocalLog, merge
+from openai_compat_responses._redis_logs import RETRY_DELAY, EventWriter, LocalLog, merge
 from openai_compat_responses._redis_reader import follow
 from openai_compat_responses.memory import DEFAULT_MAX_EVENTS_PER_RESPONSE, DEFAULT_TTL
 from openai_compat_responses.store import (
@@ -78,6 +78,7 @@ LEASE_EXPIRED = {
 _UNAVAILABLE_REPLIES = ("LOADING", "MASTERDOWN", "MISCONF", "OOM", "READONLY", "TRYAGAIN", "CLUSTERDOWN")
 _MAX_ENTRY_BYTES = 256 * 1024
 _GIVE_UP_AFTER = 60.0
+_WRITTEN = {True: "written", False: "not written (the response had changed meanwhile)"}
 
 
 def _text(value: Any) -> str:
@@ -150,6 +151,7 @@ class RedisResponseStore:
         self._local: dict[str, LocalLog] = {}  # logs of the background streams this worker runs
         self._writers: dict[str, EventWriter] = {}
         self._wakes: dict[str, asyncio.Event] = {}  # runners here, woken by a cancel or delete made here
+        self._retries: set[asyncio.Task[None]] = set()  # final statuses waiting for Redis
         self._scripts = {
             name: client.register_script(getattr(lua, name))
             for name in (
@@ -307,11 +309,33 @@ class RedisResponseStore:
         """Compare-and-set the Response object on its status (see `ResponseStore.update_response`)."""
         status = str(response.get("status"))
         args = [",".join(expected), status, dumps(response), self._ttl_ms]
-        done = bool(await self._script("UPDATE_RESPONSE", self._response_keys(response_id)[:2], args))
+        keys = self._response_keys(response_id)[:2]
+        try:
+            done = bool(await self._script("UPDATE_RESPONSE", keys, args))
+        except StoreUnavailableError:
+            if status not in RUNNING_STATUSES and response_id in self._wakes:
+                # The end of a response running here: written as soon as Redis is back (if it still has it).
+                retry = asyncio.get_running_loop().create_task(self._write_later(response_id, keys, args))
+                self._retries.add(retry)
+                retry.add_done_callback(self._retries.discard)
+            raise
         local = self._local.get(response_id)
         if done and local is not None and status not in RUNNING_STATUSES:
             local.finished_here = True
         return done
+
+    async def _write_later(self, response_id: str, keys: list[str], args: list[Any]) -> None:
+        """Retry a final status write until Redis answers (at most `_GIVE_UP_AFTER` seconds)."""
+        deadline = asyncio.get_running_loop().time() + _GIVE_UP_AFTER
+        while asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(RETRY_DELAY)
+            try:
+                done = await self._script("UPDATE_RESPONSE", keys, args)
+            except StoreUnavailableError:
+                continue
+            logger.warning("Response %s: status %s %s once Redis was back", response_id, args[1], _WRITTEN[bool(done)])
+            return
+        logger.error("Response %s: status %s never written (Redis unreachable)", response_id, args[1])
 
     async def cancel_response(self, response_id: str, scope: str) -> StoredResponse | None:
         """Cancel a running response (see `ResponseStore.cancel_response`); its worker stops within `poll_interval`."""
