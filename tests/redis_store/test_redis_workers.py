@@ -1,8 +1,12 @@
-"""Two uvicorn processes sharing one Redis: every stateful call works through either worker, via the `openai` SDK.
+"""Uvicorn processes sharing one Redis, driven by the `openai` SDK: every stateful call works through any worker,
+and Redis stopped, restarted or hung under them gives bounded 503s, no hang, no crash, no cut stream.
 
 The workers are `worker_app.py` processes (see `conftest.py`); their callbacks wait for the test on
 lists of a second Redis (`control`), and report there when they start and when they are closed, so
-each step waits on a real hand-off.
+each step waits on a real hand-off. In the fault tests the workers' store `timeout` is 1 s. What the
+store holds afterwards (documented in `RedisResponseStore` and docs/deploying.md): Redis restarted
+without persistence has lost what it held (404); a background response that ended while Redis hung
+has its final status written once Redis answers again, with its whole event log.
 """
 
 import concurrent.futures
@@ -291,3 +295,137 @@ def test_every_key_has_a_ttl(
         assert keys
         assert all(0 < store.pttl(key) <= 300_000 for key in keys)
         store.close()
+
+
+# --- Redis stopped, restarted or hung ----------------------------------------------------------------
+
+BOUND = 5.0  # seconds: a 503 must come well within this (the store's timeout is 1 s), never a hang
+
+
+def unavailable(call: Callable[[], Any]) -> None:
+    """`call` fails with OpenAI's 503 envelope (`store_unavailable`) within `BOUND` seconds."""
+    started = time.monotonic()
+    with pytest.raises(openai.InternalServerError) as failed:
+        call()
+    took = time.monotonic() - started
+    assert failed.value.status_code == 503
+    assert failed.value.code == "store_unavailable"
+    assert failed.value.type == "server_error"
+    assert took < BOUND, f"the 503 took {took:.1f} s"
+
+
+def test_requests_that_need_redis_get_a_503_while_it_is_down_and_work_after_a_restart(
+    workers: Callable[..., list[Any]], redis_server: RedisServer
+) -> None:
+    (a,) = workers(1, TIMEOUT="1")
+    with sdk(a) as client:
+        kept = client.responses.create(model="echo", input="one")
+        conversation = client.conversations.create()
+        redis_server.stop()
+
+        unavailable(lambda: client.responses.retrieve(kept.id))
+        unavailable(lambda: client.responses.delete(kept.id))
+        unavailable(lambda: client.responses.cancel(kept.id))
+        unavailable(lambda: client.responses.input_items.list(kept.id))
+        unavailable(lambda: client.responses.create(model="echo", input="two", previous_response_id=kept.id))
+        unavailable(lambda: client.responses.create(model="echo", input="two"))  # `store` defaults to true
+        unavailable(lambda: client.responses.create(model="echo", input="two", background=True))
+        unavailable(client.conversations.create)
+        unavailable(lambda: client.conversations.retrieve(conversation.id))
+        unavailable(lambda: client.conversations.items.list(conversation.id))
+        unavailable(lambda: client.responses.create(model="echo", input="two", conversation=conversation.id))
+        # What does not need the store still works, and a stream to its client is not cut by the failed save.
+        assert client.responses.create(model="echo", input="two", store=False).output_text == "two"
+        streamed = list(client.responses.create(model="echo", input="three", stream=True))
+        assert streamed[-1].type == "response.completed"
+        assert streamed[-1].response.output_text == "three"
+
+        redis_server.start()  # empty: it kept nothing (persistence off)
+        with pytest.raises(openai.NotFoundError):
+            client.responses.retrieve(kept.id)
+        again = client.responses.create(model="echo", input="four")
+        assert client.responses.retrieve(again.id).output_text == "four"
+    assert a.process is not None
+    assert a.process.poll() is None  # no crash
+    assert "Redis unavailable" in a.log()
+
+
+def test_a_hung_redis_gets_a_503_within_the_timeout(
+    workers: Callable[..., list[Any]], redis_server: RedisServer
+) -> None:
+    (a,) = workers(1, TIMEOUT="1")
+    with sdk(a) as client:
+        kept = client.responses.create(model="echo", input="one")
+        redis_server.pause()
+        try:
+            unavailable(lambda: client.responses.retrieve(kept.id))
+            unavailable(lambda: client.responses.create(model="echo", input="two", previous_response_id=kept.id))
+        finally:
+            redis_server.resume()
+        assert client.responses.retrieve(kept.id).output_text == "one"
+
+
+def test_a_background_stream_goes_on_while_redis_is_down_and_is_gone_after_a_restart(
+    workers: Callable[..., list[Any]], redis_server: RedisServer, control: redis.Redis
+) -> None:
+    a, b = workers(2, TIMEOUT="1")
+    gate = uuid.uuid4().hex
+    with sdk(a) as client_a, sdk(b) as client_b:
+        stream = client_a.responses.create(
+            model="gated", input="hi", background=True, stream=True, metadata={"gate": gate}
+        )
+        on_a = iter(stream)
+        seen = take(on_a, kind("response.queued"))
+        response_id = seen[0].response.id
+        started_on(control, gate)
+        control.rpush(f"test:gate:{gate}", "go")
+        seen += take(on_a, delta("step-0 "))
+
+        redis_server.stop()
+        control.rpush(f"test:gate:{gate}", "go", "go")
+        seen += take(on_a, delta("step-2 "))
+        unavailable(lambda: client_b.responses.retrieve(response_id))
+        control.rpush(f"test:gate:{gate}", "end")
+        seen += take(on_a, kind("response.completed"))
+        assert seen[-1].response.output_text == "step-0 step-1 step-2 "
+        assert [event.sequence_number for event in seen] == list(range(len(seen)))
+
+        redis_server.start()  # without persistence it lost the response: gone, as documented
+        with pytest.raises(openai.NotFoundError):
+            client_b.responses.retrieve(response_id)
+    assert "Redis unavailable" in a.log()
+
+
+def test_a_background_response_ending_while_redis_hangs_is_written_when_it_answers_again(
+    workers: Callable[..., list[Any]], redis_server: RedisServer, control: redis.Redis
+) -> None:
+    a, b = workers(2, TIMEOUT="1")
+    gate = uuid.uuid4().hex
+    with sdk(a) as client_a, sdk(b) as client_b:
+        stream = client_a.responses.create(
+            model="gated", input="hi", background=True, stream=True, metadata={"gate": gate}
+        )
+        on_a = iter(stream)
+        seen = take(on_a, kind("response.queued"))
+        response_id = seen[0].response.id
+        started_on(control, gate)
+        control.rpush(f"test:gate:{gate}", "go")
+        seen += take(on_a, delta("step-0 "))
+
+        redis_server.pause()
+        try:
+            control.rpush(f"test:gate:{gate}", "go", "end")
+            seen += take(on_a, kind("response.completed"))  # the live stream is not cut
+        finally:
+            redis_server.resume()
+        assert seen[-1].response.output_text == "step-0 step-1 "
+
+        deadline = time.monotonic() + WAIT
+        retrieved = client_b.responses.retrieve(response_id)
+        while retrieved.status != "completed" and time.monotonic() < deadline:
+            retrieved = client_b.responses.retrieve(response_id)  # A writes the final status once Redis answers
+        assert retrieved.status == "completed"
+        assert retrieved.output_text == "step-0 step-1 "
+        replayed = take(iter(client_b.responses.retrieve(response_id, stream=True)), kind("response.completed"))
+        assert wire(replayed) == wire(seen)
+    assert "Redis unavailable" in a.log()
