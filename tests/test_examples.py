@@ -294,6 +294,35 @@ def test_responses_basic_client_program(responses_url: str) -> None:
     ]
 
 
+# --- responses_stateful.py ---------------------------------------------------------------------
+
+
+def test_responses_stateful_server_and_client(tmp_path: Path) -> None:
+    with running("responses_stateful", tmp_path) as base_url:
+        lines = run_client("responses_stateful", "--client", "--base-url", base_url)
+        with sdk(base_url) as client:
+            first = client.responses.create(model="notes", input="one")
+            second = client.responses.create(model="notes", input="two", previous_response_id=first.id)
+            assert second.output_text == "Noted (2): one | two"
+            found = client.responses.retrieve(second.id)
+            SDKResponse.model_validate(found.to_dict())
+            assert found.output_text == second.output_text
+            assert [item.id for item in client.responses.input_items.list(second.id)] != []
+    story = "Once upon a time a small server kept every word it was told, and never lost the thread."
+    assert lines[:3] == [
+        "turn 1: Noted (1): My name is Ada.",
+        "turn 2: Noted (2): My name is Ada. | I live in Oslo.",
+        "turn 3: Noted (3): My name is Ada. | I live in Oslo. | What do you know about me?",
+    ]
+    # Polling sees `in_progress` unless the whole story was told between two polls.
+    assert lines[3] in (
+        f"background: queued -> in_progress -> completed: {story}",
+        f"background: queued -> completed: {story}",
+    )
+    # created, queued, in_progress, item added, part added, then "Once", " upon", " a", " time".
+    assert lines[4:] == [f"resumed after event 8: {story}"]
+
+
 # --- embeddings.py ------------------------------------------------------------------------------
 
 

@@ -261,6 +261,16 @@ def test_embeddings_names_are_the_objects_of_openai_compat_embeddings(name: str)
     assert getattr(meta, name) is getattr(importlib.import_module("openai_compat_embeddings"), name)
 
 
+STORE = ["InMemoryResponseStore", "ResponseStore", "StoreUnavailableError"]
+
+
+@pytest.mark.parametrize("name", STORE)
+def test_response_store_names_are_the_objects_of_openai_compat_responses(name: str) -> None:
+    meta = importlib.import_module("fastapi_openai_compat")
+    assert name in meta.__all__
+    assert getattr(meta, name) is getattr(importlib.import_module("openai_compat_responses"), name)
+
+
 def test_create_embeddings_router_takes_the_options_of_the_other_routers() -> None:
     from fastapi_openai_compat import create_embeddings_router, create_responses_router
 

@@ -4,7 +4,8 @@ This package re-exports the public names of `openai_compat_core`, `openai_compat
 `openai_compat_responses`, `openai_compat_files` and `openai_compat_embeddings` that applications use
 (every 1.4.0 name, plus the 2.0 additions: `APIKeyAuth`, `OpenAIHTTPException`, the Files API's
 list/retrieve/delete/content callback types, `FileList`, `FileDeleted`, `UploadStream`, the embeddings
-API's `create_embeddings_router`, `EmbeddingRequest`, `EmbeddingResult`, ...), and keeps every 1.x import path
+API's `create_embeddings_router`, `EmbeddingRequest`, `EmbeddingResult`, ..., the response store's
+`InMemoryResponseStore`, `ResponseStore`, `StoreUnavailableError`), and keeps every 1.x import path
 working (`fastapi_openai_compat.chat_completions.streaming`, `fastapi_openai_compat.responses.models`,
 ...). Each name is the very object defined in its distribution.
 """
@@ -63,6 +64,7 @@ from openai_compat_files import (
     UploadError,
     UploadStream,
 )
+from openai_compat_responses import InMemoryResponseStore, ResponseStore, StoreUnavailableError
 
 __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
@@ -84,6 +86,7 @@ __all__ = [
     "FileObject",
     "FileTooLargeError",
     "FileUploadResult",
+    "InMemoryResponseStore",
     "InputItem",
     "ListFilesFn",
     "ListModelsFn",
@@ -102,12 +105,14 @@ __all__ = [
     "ResponseOutputText",
     "ResponseRequest",
     "ResponseResult",
+    "ResponseStore",
     "RetrieveFileContentFn",
     "RetrieveFileFn",
     "RunCompletionFn",
     "RunEmbeddingsFn",
     "RunFileUploadFn",
     "RunResponseFn",
+    "StoreUnavailableError",
     "StreamingFileUploadFn",
     "UploadError",
     "UploadStream",

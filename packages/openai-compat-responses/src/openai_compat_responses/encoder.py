@@ -19,6 +19,7 @@ from openai_compat_responses._objects import (
     output_text_part,
     request_settings,
 )
+from openai_compat_responses._stream_items import StreamItem, identity, summary_part
 from openai_compat_responses.models import Response
 
 logger = logging.getLogger("fastapi_openai_compat.responses")
@@ -33,40 +34,6 @@ _INCOMPLETE_REASONS = {
     "content_filter": "content_filter",
 }
 _TERMINAL_FOR_STATUS = {"failed": "response.failed", "incomplete": "response.incomplete"}
-
-
-class _Item:
-    """An output item of the stream being built: a message, a function call or a reasoning summary."""
-
-    __slots__ = ("call", "final", "id", "index", "kind", "parts", "template")
-
-    def __init__(self, kind: str, item_id: str, index: int, template: FrameTemplate) -> None:
-        self.kind = kind
-        self.id = item_id
-        self.index = index
-        self.template = template
-        self.parts: list[str] = []
-        self.final: dict[str, Any] | None = None
-        self.call: ToolCall | None = None
-
-    def snapshot(self, status: str) -> dict[str, Any]:
-        """The item as a dict, with what it holds so far and the given status."""
-        if self.kind == "message":
-            return message_item(self.id, "".join(self.parts), status=status)
-        if self.call is not None:
-            return {
-                "id": self.id,
-                "type": "function_call",
-                "status": status,
-                "call_id": self.call.call_id,
-                "name": self.call.name or "function",
-                "arguments": self.call.arguments_text,
-            }
-        return {"id": self.id, "type": "reasoning", "status": status, "summary": [_summary_part("".join(self.parts))]}
-
-
-def _summary_part(text: str) -> dict[str, Any]:
-    return {"type": "summary_text", "text": text}
 
 
 class ResponseStreamEncoder:
@@ -140,12 +107,12 @@ class ResponseStreamEncoder:
         self.final_response: dict[str, Any] | None = None
         self._seq = 0
         self._pending: list[bytes] = []
-        self._items: list[_Item] = []
+        self._items: list[StreamItem] = []
         self._next_index = 0
-        self._text: _Item | None = None
-        self._reasoning: _Item | None = None
+        self._text: StreamItem | None = None
+        self._reasoning: StreamItem | None = None
         self._calls = ToolCallAssembler()
-        self._call_items: dict[ToolCall, _Item] = {}
+        self._call_items: dict[ToolCall, StreamItem] = {}
         self._usage: dict[str, Any] | None = None
         self._finish_reason: str | None = None
 
@@ -289,7 +256,7 @@ class ResponseStreamEncoder:
             data.update(self.extra_fields)
         return data
 
-    def _new_item(self, kind: str, prefix: str, event: str, fields: dict[str, Any]) -> _Item:
+    def _new_item(self, kind: str, prefix: str, event: str, fields: dict[str, Any]) -> StreamItem:
         """Open an output item at the next index; its delta event is pre-encoded (slot 0: sequence number, 1: delta)."""
         item_id = new_id(prefix)
         index = self._next_index
@@ -298,11 +265,11 @@ class ResponseStreamEncoder:
             {"type": event, "sequence_number": slot(0), "item_id": item_id, "output_index": index, **fields},
             event=event,
         )
-        item = _Item(kind, item_id, index, template)
+        item = StreamItem(kind, item_id, index, template)
         self._items.append(item)
         return item
 
-    def _delta(self, item: _Item, delta: str) -> None:
+    def _delta(self, item: StreamItem, delta: str) -> None:
         seq = self._seq
         self._seq = seq + 1
         self._pending.append(item.template.render(seq, delta))
@@ -343,10 +310,10 @@ class ResponseStreamEncoder:
             data["id"] = self.resp_id
         if self.extra_fields:
             data.update(self.extra_fields)
-        sent = {_identity(item.final) for item in self._items if item.final is not None}
+        sent = {identity(item.final) for item in self._items if item.final is not None}
         # 1.x sent the object alone; clients that build the output from item events need them.
         for item in [] if self.v1_framing else data.get("output") or []:
-            if isinstance(item, Mapping) and _identity(item) not in sent:
+            if isinstance(item, Mapping) and identity(item) not in sent:
                 index = self._next_index
                 self._next_index += 1
                 self._emit("response.output_item.added", {"output_index": index, "item": item})
@@ -409,7 +376,7 @@ class ResponseStreamEncoder:
             )
             self._emit(
                 "response.reasoning_summary_part.added",
-                {"item_id": item.id, "output_index": item.index, "summary_index": 0, "part": _summary_part("")},
+                {"item_id": item.id, "output_index": item.index, "summary_index": 0, "part": summary_part("")},
             )
         item.parts.append(text)
         self._delta(item, text)
@@ -448,7 +415,7 @@ class ResponseStreamEncoder:
         if fragment.arguments:
             self._delta(item, fragment.arguments)
 
-    def _close_call(self, item: _Item) -> None:
+    def _close_call(self, item: StreamItem) -> None:
         final = item.snapshot("completed")
         self._emit(
             "response.function_call_arguments.done",
@@ -469,13 +436,6 @@ class ResponseStreamEncoder:
                 self._close_reasoning()
             else:
                 self._close_call(item)
-
-
-def _identity(item: Mapping[str, Any]) -> tuple[str, Any]:
-    # Clients identify a function call by its call_id, other items by their id.
-    if item.get("type") == "function_call":
-        return ("call", item.get("call_id"))
-    return ("item", item.get("id"))
 
 
 __all__ = ["TERMINAL_EVENTS", "ResponseStreamEncoder"]

@@ -2,10 +2,11 @@
 
 import asyncio
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from typing import Any
 
+from openai_compat_responses._eventlog import EventLog, follow
 from openai_compat_responses.store import (
     BrokenChainError,
     EventBatch,
@@ -44,30 +45,6 @@ class _Entry:
         self.expires_at = expires_at
         # Set when the running response must stop; None once it is terminal.
         self.cancel: asyncio.Event | None = asyncio.Event() if record.running else None
-
-
-class _Log:
-    __slots__ = ("batches", "changed", "dropped", "final", "first_kept", "head", "nbytes", "next_seq")
-
-    def __init__(self, first: int) -> None:
-        self.batches: deque[EventBatch] = deque()
-        self.head = 0  # absolute index of batches[0]: how many batches were trimmed
-        self.first_kept = first
-        self.next_seq = first
-        self.nbytes = 0
-        self.final = False
-        self.dropped = False
-        self.changed = asyncio.Event()
-
-    def lost(self, position: int) -> bool:
-        """Whether events right after `position` are gone (trimmed, or the whole log dropped)."""
-        return self.dropped or position + 1 < self.first_kept
-
-    def wake(self) -> None:
-        """Wake every reader waiting for a change (each waits on the event it saw)."""
-        changed = self.changed
-        self.changed = asyncio.Event()
-        changed.set()
 
 
 class _Conversation:
@@ -122,7 +99,7 @@ class InMemoryResponseStore:
         self.clock = clock
         self._finished: OrderedDict[str, _Entry] = OrderedDict()  # least recently used first
         self._running: dict[str, _Entry] = {}
-        self._logs: dict[str, _Log] = {}
+        self._logs: dict[str, EventLog] = {}
         self._finished_logs: OrderedDict[str, None] = OrderedDict()  # logs that got their final batch, oldest first
         self._event_bytes = 0
         self._conversations: OrderedDict[str, _Conversation] = OrderedDict()
@@ -170,10 +147,7 @@ class InMemoryResponseStore:
         log = self._logs.pop(response_id, None)
         self._finished_logs.pop(response_id, None)
         if log is not None:
-            self._event_bytes -= log.nbytes
-            log.dropped = True
-            log.batches.clear()
-            log.wake()
+            self._event_bytes -= log.drop()
 
     def _add_finished(self, response_id: str, entry: _Entry) -> None:
         self._finished[response_id] = entry
@@ -297,21 +271,16 @@ class InMemoryResponseStore:
             return
         log = self._logs.get(response_id)
         if log is None:
-            log = self._logs[response_id] = _Log(batch.first)
+            log = self._logs[response_id] = EventLog(batch.first)
         if log.final:
             return
-        log.batches.append(batch)
-        log.next_seq = batch.last + 1
-        size = len(batch.data)
-        log.nbytes += size
-        self._event_bytes += size
+        self._event_bytes += log.add(batch, final=final)
         if final:
-            log.final = True
             self._finished_logs[response_id] = None
+        # Readers woken by `add` run after this returns: they see the log trimmed.
         self._trim(response_id, log)
-        log.wake()
 
-    def _trim(self, response_id: str, log: _Log) -> None:
+    def _trim(self, response_id: str, log: EventLog) -> None:
         """Keep the log and all logs together within their bounds (the batch just added stays)."""
         while self._event_bytes > self.max_event_bytes and self._finished_logs:
             oldest = next(iter(self._finished_logs))
@@ -321,11 +290,7 @@ class InMemoryResponseStore:
         while len(log.batches) > 1 and (
             log.next_seq - log.first_kept > self.max_events_per_response or self._event_bytes > self.max_event_bytes
         ):
-            dropped = log.batches.popleft()
-            log.head += 1
-            log.first_kept = dropped.last + 1
-            log.nbytes -= len(dropped.data)
-            self._event_bytes -= len(dropped.data)
+            self._event_bytes -= log.pop_oldest()
 
     async def events(self, response_id: str, scope: str, *, after: int = -1) -> AsyncIterator[EventBatch]:
         """The events after `after`, then live ones (see `ResponseStore.events`)."""
@@ -334,28 +299,7 @@ class InMemoryResponseStore:
             raise EventsUnavailableError(response_id, after)
         if after + 1 < log.first_kept:
             raise EventsUnavailableError(response_id, after, log.first_kept)
-        return self._follow(response_id, log, after)
-
-    async def _follow(self, response_id: str, log: _Log, after: int) -> AsyncIterator[EventBatch]:
-        position = after  # the last sequence number delivered
-        index = log.head  # absolute index of the next batch to look at
-        while True:
-            changed = log.changed
-            if log.lost(position):
-                raise EventsUnavailableError(response_id, position, None if log.dropped else log.first_kept)
-            index = max(index, log.head)
-            while index - log.head < len(log.batches):
-                batch = log.batches[index - log.head].after(position)
-                index += 1
-                if batch is not None:
-                    position = batch.last
-                    yield batch
-                    if log.lost(position):
-                        break
-            else:
-                if log.final:
-                    return
-                await changed.wait()
+        return follow(response_id, log, after)
 
     # -- conversations ----------------------------------------------------------------------------
 
