@@ -93,8 +93,8 @@ class LocalLog:
                 await changed.wait()
 
 
-def merge(batches: list[EventBatch], max_bytes: int) -> list[EventBatch]:
-    """Consecutive batches joined into fewer (each at most about `max_bytes`); a gap starts a new one."""
+def merge(batches: list[EventBatch], *, max_bytes: int, max_events: int) -> list[EventBatch]:
+    """Consecutive batches joined into fewer, each at most about `max_bytes` and `max_events`; a gap starts a new one."""
     merged: list[EventBatch] = []
     run: list[EventBatch] = []
 
@@ -105,7 +105,8 @@ def merge(batches: list[EventBatch], max_bytes: int) -> list[EventBatch]:
 
     size = 0
     for batch in batches:
-        if run and (batch.first != run[-1].last + 1 or size + len(batch.data) > max_bytes):
+        too_big = size + len(batch.data) > max_bytes or batch.last - run[0].first + 1 > max_events if run else False
+        if run and (batch.first != run[-1].last + 1 or too_big):
             close()
             size = 0
         run.append(batch)

@@ -464,7 +464,12 @@ class RedisResponseStore:
                 self._local.pop(response_id, None)
 
     async def _write_events(self, response_id: str, batches: list[EventBatch], final: bool) -> None:
-        entries = merge(batches, _MAX_ENTRY_BYTES)
+        # Entries far smaller than the log's bounds, so that trimming the oldest keeps the log within them.
+        entries = merge(
+            batches,
+            max_bytes=min(_MAX_ENTRY_BYTES, max(1, self.max_event_bytes // 4)),
+            max_events=max(1, self.max_events_per_response // 4),
+        )
         args: list[Any] = [self.max_events_per_response, self.max_event_bytes, self._ttl_ms, int(final), len(entries)]
         for entry in entries:
             args += [entry.first, entry.last, entry.data]
