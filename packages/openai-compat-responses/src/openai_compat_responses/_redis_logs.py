@@ -94,7 +94,7 @@ class LocalLog:
 
 
 def merge(batches: list[EventBatch], *, max_bytes: int, max_events: int) -> list[EventBatch]:
-    """Consecutive batches joined into fewer, each at most about `max_bytes` and `max_events`; a gap starts a new one."""
+    """Consecutive batches joined into fewer, each at most about `max_bytes` and `max_events` (a gap splits)."""
     merged: list[EventBatch] = []
     run: list[EventBatch] = []
 
