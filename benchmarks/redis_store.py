@@ -11,7 +11,7 @@ serves the callbacks of `apps/callbacks.py` from uvicorn processes (`apps/serve.
 - `no store`: `apps/ours.py`, the router without a store;
 - `redis`: `apps/ours_redis.py`, `RedisResponseStore`; a streamed request is stored (the request
   omits `store`, which means true); with `background` too, every event also goes to the event log;
-- `memory`: `apps/ours_memory.py`, `InMemoryResponseStore`, the same requests;
+- `memory`: `apps/ours_store.py`, `InMemoryResponseStore`, the same requests;
 - `1.4.0`: `apps/ref14.py`.
 
 Printed: per scenario the server's CPU per streamed delta (and redis-server's own CPU beside it),
@@ -76,14 +76,29 @@ MODES = [
 
 
 class ProcessClock:
-    """The CPU time of any process by pid (redis-server's), from /proc."""
+    """The CPU time of any process by pid (redis-server's): the kernel's CPU clock, as the harness reads servers'."""
 
     def __init__(self, pid: int) -> None:
+        import ctypes  # noqa: PLC0415
+        import ctypes.util  # noqa: PLC0415
+
         self.pid = pid
+        self._libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        clock = ctypes.c_int()
+        if self._libc.clock_getcpuclockid(pid, ctypes.byref(clock)) != 0:
+            raise SystemExit(f"no CPU clock for process {pid}")
+        self._clock = clock.value
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        import ctypes  # noqa: PLC0415
+
+        class Timespec(ctypes.Structure):
+            _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]  # noqa: RUF012
+
+        spec = Timespec()
+        if self._libc.clock_gettime(self._clock, ctypes.byref(spec)) != 0:
+            raise SystemExit(f"cannot read the CPU clock of process {self.pid}")
+        return spec.tv_sec + spec.tv_nsec / 1e9
 
 
 async def stream(harness: Any, port: int, body: dict[str, Any]) -> tuple[int, Any]:
@@ -258,7 +273,7 @@ def inside(argv: list[str]) -> int:
         servers = {
             "no store": harness.Server("no store", ours, "ours"),
             "redis": harness.Server("redis", ours, "ours_redis"),
-            "memory": harness.Server("memory", ours, "ours_memory"),
+            "memory": harness.Server("memory", ours, "ours_store"),
             "1.4.0": harness.Server("1.4.0", ref, "ref14"),
         }
         for server in servers.values():

@@ -1,9 +1,0 @@
-"""This project's Responses router with `InMemoryResponseStore` (benchmarks/redis_store.py)."""
-
-from callbacks import list_models, run
-from fastapi import FastAPI
-
-from openai_compat_responses import InMemoryResponseStore, create_responses_router
-
-app = FastAPI()
-app.include_router(create_responses_router(list_models=list_models, run_response=run, store=InMemoryResponseStore()))
