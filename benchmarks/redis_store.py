@@ -93,7 +93,7 @@ class ProcessClock:
         import ctypes  # noqa: PLC0415
 
         class Timespec(ctypes.Structure):
-            _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]  # noqa: RUF012
+            _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
 
         spec = Timespec()
         if self._libc.clock_gettime(self._clock, ctypes.byref(spec)) != 0:

@@ -128,7 +128,7 @@ class EventWriter:
         response_id: for the log messages.
         write: sends batches (the last one final when told); raises `StoreUnavailableError`.
         interval: seconds to gather batches between two writes (a final batch is sent at once).
-        max_events: how many unsent events are kept while Redis is unreachable (the oldest go first).
+        max_events: how many unsent events are kept (the log's bound: the oldest go first).
         give_up_after: seconds of failed writes after which the unsent events are dropped.
         logger: where failed and dropped writes are reported.
     """
@@ -194,8 +194,9 @@ class EventWriter:
             batch = self.pending.pop(0)
             unsent -= batch.last - batch.first + 1
             dropped += batch.last - batch.first + 1
-        if dropped:
-            # A reader that reaches the gap is told the events are not kept (never a silent gap).
+        # More unsent events than the log keeps: the oldest would be trimmed from it at once anyway. A
+        # reader that reaches the gap is told the events are not kept (never a silent gap).
+        if dropped and self.failing_since is not None:
             self.logger.warning(
                 "Redis unreachable: %d events of response %s dropped from the unsent queue", dropped, self.response_id
             )
