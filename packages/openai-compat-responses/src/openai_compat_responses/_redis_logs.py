@@ -150,6 +150,7 @@ class EventWriter:
         self.give_up_after = give_up_after
         self.logger = logger
         self.pending: list[EventBatch] = []
+        self.unsent = 0  # events in `pending`
         self.final = False
         self.task: asyncio.Task[None] | None = None
         self.urgent = asyncio.Event()
@@ -165,10 +166,12 @@ class EventWriter:
         if self.final:
             return
         self.pending.append(batch)
+        self.unsent += batch.last - batch.first + 1
         self.final = final
-        if final:
-            self.urgent.set()
-        self._bound()
+        if final or (self.unsent > self.max_events // 4 and self.failing_since is None):
+            self.urgent.set()  # a fast stream is written before its queue nears the log's bound
+        if self.unsent > self.max_events:
+            self._bound()
         if self.task is None:
             self.task = asyncio.get_running_loop().create_task(self._run(), name=f"redis-events-{self.response_id}")
 
@@ -183,16 +186,17 @@ class EventWriter:
     def cancel(self) -> None:
         """Drop what is queued and stop (the response is gone)."""
         self.pending.clear()
+        self.unsent = 0
         self.final = True
         if self.task is not None and self.task is not asyncio.current_task():
             self.task.cancel()
 
     def _bound(self) -> None:
-        unsent = sum(batch.last - batch.first + 1 for batch in self.pending)
+        self.unsent = sum(batch.last - batch.first + 1 for batch in self.pending)
         dropped = 0
-        while len(self.pending) > 1 and unsent > self.max_events:
+        while len(self.pending) > 1 and self.unsent > self.max_events:
             batch = self.pending.pop(0)
-            unsent -= batch.last - batch.first + 1
+            self.unsent -= batch.last - batch.first + 1
             dropped += batch.last - batch.first + 1
         # More unsent events than the log keeps: the oldest would be trimmed from it at once anyway. A
         # reader that reaches the gap is told the events are not kept (never a silent gap).
@@ -213,6 +217,7 @@ class EventWriter:
                 if not self.final:
                     self.urgent.clear()
                 batches, self.pending = self.pending, []
+                self.unsent = 0
                 try:
                     await self.write(batches, self.final)
                 except StoreUnavailableError:
@@ -241,6 +246,7 @@ class EventWriter:
                 self.response_id,
             )
             self.pending.clear()
+            self.unsent = 0
             return False
         self.pending = batches + self.pending
         self._bound()
