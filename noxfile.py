@@ -253,7 +253,13 @@ def fuzz(session: nox.Session) -> None:
     report = Path(session.create_tmp()) / "fuzz-report.json"
     env = {"OPENAI_COMPAT_FUZZ_EXAMPLES": examples, "OPENAI_COMPAT_FUZZ_REPORT": str(report)}
     session.run(
-        "pytest", "-p", "no:cacheprovider", "tests/test_fuzz_schema.py", "tests/test_hostile_inputs.py", env=env
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "tests/test_fuzz_schema.py",
+        "tests/test_fuzz_stateful.py",
+        "tests/test_hostile_inputs.py",
+        env=env,
     )
     figures = json.loads(report.read_text())
     session.log(

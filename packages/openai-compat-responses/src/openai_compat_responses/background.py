@@ -189,8 +189,9 @@ class BackgroundRunner:
 
         streaming = EventStreamResponse(source, job.encoder, log=logger)
         await streaming({"type": "http", "method": "POST", "path": "/", "headers": []}, receive, send)
-        if refused:
+        if refused and not stop.done():
             # No producer thread came free in time: the response fails as a stream would have.
+            # (Cancelled while it waited for one, it is simply cancelled.)
             await log.deliver(job.encoder.fail(stream_threads_busy()))
 
     async def _finish(self, job: Job, log: _Log) -> None:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from openai_compat_core.bodies import parse_json_body, read_json_body, request_body_openapi
 from openai_compat_core.encoding import json_response
-from openai_compat_core.models import OpenAIBaseModel
+from openai_compat_core.models import ErrorResponse, OpenAIBaseModel
 from openai_compat_responses._objects import new_id, now
 from openai_compat_responses._records import list_envelope, listed_item, not_found, page_envelope, unknown_cursor
 from openai_compat_responses.models import InputItem
@@ -173,7 +173,8 @@ def _register(
     responses: dict[int | str, Any],
 ) -> None:
     not_found_doc: dict[int | str, Any] = {
-        404: {"description": "Unknown conversation or item (or one of another scope)."}
+        404: {"model": ErrorResponse, "description": "Unknown conversation or item (or one of another scope)."},
+        503: {"model": ErrorResponse, "description": "The response store cannot answer now."},
     }
     for prefix, suffix in (("/v1/conversations", ""), ("/conversations", "_alias")):
         for path, endpoint, method, name, summary, body in routes:

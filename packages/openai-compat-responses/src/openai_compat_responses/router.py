@@ -167,6 +167,8 @@ def create_responses_router(
     }
     if validate_model:
         responses[404] = {"model": ErrorResponse, "description": "Unknown model."}
+    if store is not None:
+        responses[503] = {"model": ErrorResponse, "description": "The response store cannot answer now."}
     route_params: dict[str, Any] = {
         "methods": ["POST"],
         "response_model": Response,

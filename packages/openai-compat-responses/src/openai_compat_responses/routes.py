@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from openai_compat_core.encoding import json_response
 from openai_compat_core.errors import OpenAIHTTPException
+from openai_compat_core.models import ErrorResponse
 from openai_compat_responses._records import invalid, not_found, page_envelope, unknown_cursor
 from openai_compat_responses.background import replay_response
 from openai_compat_responses.stateful import StatefulResponsesPipeline
@@ -93,7 +94,10 @@ def add_response_routes(
             raise not_found("Response", response_id)
         return json_response(page_envelope(page))
 
-    not_found_doc: dict[int | str, Any] = {404: {"description": "Unknown response (or one of another scope)."}}
+    not_found_doc: dict[int | str, Any] = {
+        404: {"model": ErrorResponse, "description": "Unknown response (or one of another scope)."},
+        503: {"model": ErrorResponse, "description": "The response store cannot answer now."},
+    }
     routes = [
         ("/{response_id}", retrieve_response, "GET", "retrieve", "Retrieve a response (or stream its events)"),
         ("/{response_id}", delete_response, "DELETE", "delete", "Delete a response"),
@@ -102,7 +106,12 @@ def add_response_routes(
     ]
     for prefix, suffix in (("/v1/responses", ""), ("/responses", "_alias")):
         for path, endpoint, method, name, summary in routes:
-            extra: dict[int | str, Any] = {200: {"content": _STREAM_EVENTS}} if name == "retrieve" else {}
+            extra: dict[int | str, Any] = {}
+            if name == "retrieve":
+                extra = {
+                    200: {"content": _STREAM_EVENTS},
+                    409: {"model": ErrorResponse, "description": "The events asked for are no longer kept."},
+                }
             router.add_api_route(
                 prefix + path,
                 endpoint,
