@@ -105,8 +105,9 @@ class RedisResponseStore:
         timeout: seconds any operation may take; beyond it, or when Redis cannot be reached, it
             raises `StoreUnavailableError` (the router's 503 envelope) and logs why.
         key_prefix: put before every key (several apps can share one Redis database).
-        max_events_per_response, max_event_bytes: the bounds of one background stream's event log
-            (the oldest events go first; a resume from an event no longer kept gets a clear error).
+        max_events_per_response: events one background stream's log keeps (the oldest go first; a
+            resume from an event no longer kept gets a clear error).
+        max_event_bytes: bytes one background stream's log keeps.
         flush_interval: seconds the events of a background stream are gathered before one write.
 
     When Redis is unreachable (down, restarting, or hung), requests that need it get a 503 within
