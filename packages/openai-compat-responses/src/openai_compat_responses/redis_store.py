@@ -19,9 +19,8 @@ Sentinel and replicas work through the client you pass in.
 import asyncio
 import contextlib
 import json
-import logging
-from collections.abc import AsyncIterator, Awaitable, Collection, Sequence
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Collection
+from typing import Any
 
 import redis.asyncio
 import redis.exceptions
@@ -31,7 +30,9 @@ from redis.backoff import ExponentialBackoff
 from openai_compat_core.encoding import dumps
 from openai_compat_core.sse import event_frame
 from openai_compat_responses import _redis_scripts as lua
+from openai_compat_responses._redis_conversations import RedisConversations
 from openai_compat_responses._redis_logs import RETRY_DELAY, EventWriter, LocalLog, merge
+from openai_compat_responses._redis_plumbing import logger, text
 from openai_compat_responses._redis_reader import follow
 from openai_compat_responses.memory import DEFAULT_MAX_EVENTS_PER_RESPONSE, DEFAULT_TTL
 from openai_compat_responses.store import (
@@ -41,18 +42,10 @@ from openai_compat_responses.store import (
     EventsUnavailableError,
     ItemPage,
     Order,
-    StoredConversation,
-    StoredItem,
     StoredResponse,
     StoreUnavailableError,
-    assign_item_ids,
-    new_item_id,
     page_items,
 )
-
-logger = logging.getLogger("fastapi_openai_compat.responses.redis")
-
-T = TypeVar("T")
 
 DEFAULT_LEASE = 30.0
 """Seconds a background response stays `in_progress` after its worker last renewed its lease."""
@@ -75,21 +68,12 @@ LEASE_EXPIRED = {
 }
 """The `error` of a background response whose worker stopped renewing its lease."""
 
-_UNAVAILABLE_REPLIES = ("LOADING", "MASTERDOWN", "MISCONF", "OOM", "READONLY", "TRYAGAIN", "CLUSTERDOWN")
 _MAX_ENTRY_BYTES = 256 * 1024
 _GIVE_UP_AFTER = 60.0
 _WRITTEN = {True: "written", False: "not written (the response had changed meanwhile)"}
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _data(value: Any) -> bytes:
-    return value if isinstance(value, bytes) else str(value).encode()
-
-
-class RedisResponseStore:
+class RedisResponseStore(RedisConversations):
     """A `ResponseStore` in Redis, shared by every worker and host that uses it.
 
     Args:
@@ -222,35 +206,6 @@ class RedisResponseStore:
         if self._owns_client:
             await self.client.aclose()
 
-    # -- plumbing -----------------------------------------------------------------------------------
-
-    def _key(self, kind: str, ident: str) -> str:
-        return f"{self.key_prefix}{kind}:{ident}"
-
-    def _response_keys(self, response_id: str) -> list[str]:
-        return [self._key("response", response_id), self._key("lease", response_id), self._key("events", response_id)]
-
-    def _conversation_keys(self, conversation_id: str) -> list[str]:
-        kinds = ("conversation", "conversation-items", "conversation-order")
-        return [self._key(kind, conversation_id) for kind in kinds]
-
-    async def _call(self, what: str, operation: Awaitable[T], *, extra_time: float = 0.0) -> T:
-        """Run one Redis operation within `timeout`; Redis unreachable -> `StoreUnavailableError` (logged)."""
-        try:
-            return await asyncio.wait_for(operation, self.timeout + extra_time)
-        except (asyncio.TimeoutError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
-            problem = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        except redis.exceptions.ResponseError as exc:
-            if not str(exc).startswith(_UNAVAILABLE_REPLIES):
-                raise
-            problem = str(exc)
-        logger.warning("Redis unavailable (%s): %s", what, problem)
-        raise StoreUnavailableError from None
-
-    async def _script(self, name: str, keys: Sequence[str], args: Sequence[Any], *, extra_time: float = 0.0) -> Any:
-        what = name.lower().replace("_", " ")
-        return await self._call(what, self._scripts[name](keys=keys, args=args), extra_time=extra_time)
-
     # -- responses --------------------------------------------------------------------------------
 
     async def create_response(self, record: StoredResponse) -> None:
@@ -276,7 +231,7 @@ class RedisResponseStore:
                 )
 
     def _record(self, response_id: str, scope: str, fields: list[Any]) -> StoredResponse:
-        status, meta, response, error = (_text(value) if value is not None else "" for value in fields[:4])
+        status, meta, response, error = (text(value) if value is not None else "" for value in fields[:4])
         data = json.loads(meta)
         obj = json.loads(response)
         obj["status"] = status
@@ -299,7 +254,7 @@ class RedisResponseStore:
     async def _end_log(self, response_id: str, response: dict[str, Any]) -> None:
         """End the event log of a response failed by an expired lease with its `response.failed` event."""
         raw = await self._call("read log", self.client.hget(self._key("response", response_id), "evn"))
-        sequence_number = int(_text(raw)) if raw is not None else -1
+        sequence_number = int(text(raw)) if raw is not None else -1
         if sequence_number < 0:
             return
         event = {"type": "response.failed", "sequence_number": sequence_number, "response": response}
@@ -373,8 +328,8 @@ class RedisResponseStore:
         found = await self._script("HISTORY", [self._key("response", response_id)], args)
         if found is None:
             return None
-        if _text(found[0]) == "broken":
-            raise BrokenChainError(_text(found[1]))
+        if text(found[0]) == "broken":
+            raise BrokenChainError(text(found[1]))
         items: list[dict[str, Any]] = []
         chain = [(found[i], found[i + 1]) for i in range(1, len(found), 3)]
         for meta, response in reversed(chain):
@@ -411,7 +366,7 @@ class RedisResponseStore:
         try:
             while True:
                 try:
-                    status = _text(await self._script("HEARTBEAT", keys, [self._lease_ms, self._ttl_ms]))
+                    status = text(await self._script("HEARTBEAT", keys, [self._lease_ms, self._ttl_ms]))
                 except StoreUnavailableError:
                     status = "in_progress"  # not known: the work goes on, the lease is renewed when Redis is back
                 if status not in RUNNING_STATUSES:
@@ -490,7 +445,7 @@ class RedisResponseStore:
         state = await self._script("LOG_STATE", self._response_keys(response_id)[::2], [scope])
         if state is None or not state[1]:
             raise EventsUnavailableError(response_id, after)
-        first_kept = int(_text(state[1]).split("-")[0])
+        first_kept = int(text(state[1]).split("-")[0])
         if after + 1 < first_kept:
             raise EventsUnavailableError(response_id, after, first_kept)
         keys = self._response_keys(response_id)
@@ -503,107 +458,6 @@ class RedisResponseStore:
             log_state=lambda: self._script("LOG_STATE", keys[::2], [scope]),
             check_lease=lambda: self.get_response(response_id, scope),
         )
-
-    # -- conversations ----------------------------------------------------------------------------
-
-    async def create_conversation(
-        self, conversation: StoredConversation, items: Sequence[dict[str, Any]] = ()
-    ) -> list[StoredItem]:
-        """Store a new conversation with its first items (see `ResponseStore.create_conversation`)."""
-        stored = assign_item_ids(items)
-        keys = self._conversation_keys(conversation.id)
-
-        async def write() -> None:
-            async with self.client.pipeline(transaction=True) as pipe:
-                pipe.delete(*keys)
-                fields: dict[str, str | int | bytes] = {
-                    "scope": conversation.scope,
-                    "created": conversation.created_at,
-                    "next": len(stored),
-                    "metadata": dumps(conversation.metadata),
-                }
-                pipe.hset(keys[0], mapping=fields)  # type: ignore[arg-type] # redis-py's mapping type is invariant
-                if stored:
-                    pipe.hset(keys[1], mapping={each.id: dumps(each.item) for each in stored})
-                    pipe.zadd(keys[2], {each.id: position for position, each in enumerate(stored, 1)})
-                for key in keys:
-                    pipe.pexpire(key, self._ttl_ms)
-                await pipe.execute()
-
-        await self._call("create conversation", write())
-        return stored
-
-    async def get_conversation(self, conversation_id: str, scope: str) -> StoredConversation | None:
-        """The conversation, or None (see `ResponseStore.get_conversation`)."""
-        key = self._key("conversation", conversation_id)
-        found = await self._call("get conversation", self.client.hmget(key, ["scope", "created", "metadata"]))
-        if found[0] is None or _text(found[0]) != scope:
-            return None
-        return StoredConversation(conversation_id, scope, int(_text(found[1])), json.loads(_data(found[2])))
-
-    async def update_conversation(
-        self, conversation_id: str, scope: str, metadata: dict[str, str]
-    ) -> StoredConversation | None:
-        """Replace the conversation's metadata (see `ResponseStore.update_conversation`)."""
-        keys = self._conversation_keys(conversation_id)
-        created = await self._script("UPDATE_CONVERSATION", keys, [scope, dumps(metadata), self._ttl_ms])
-        if created is None:
-            return None
-        return StoredConversation(conversation_id, scope, int(_text(created)), dict(metadata))
-
-    async def delete_conversation(self, conversation_id: str, scope: str) -> bool:
-        """Delete a conversation and its items (see `ResponseStore.delete_conversation`)."""
-        return bool(await self._script("DELETE_CONVERSATION", self._conversation_keys(conversation_id), [scope]))
-
-    async def add_conversation_items(
-        self, conversation_id: str, scope: str, items: Sequence[dict[str, Any]]
-    ) -> list[StoredItem] | None:
-        """Append items to a conversation (see `ResponseStore.add_conversation_items`): one atomic script call."""
-        args: list[Any] = [scope, self._ttl_ms, len(items)]
-        for item in items:
-            own = item.get("id")
-            args += [own if isinstance(own, str) else "", new_item_id(item), dumps(item)]
-        ids = await self._script("ADD_ITEMS", self._conversation_keys(conversation_id), args)
-        if ids is None:
-            return None
-        return [StoredItem(_text(item_id), dict(item)) for item_id, item in zip(ids, items, strict=True)]
-
-    async def _items(self, conversation_id: str, scope: str) -> list[StoredItem] | None:
-        found = await self._script("ITEMS", self._conversation_keys(conversation_id), [scope])
-        if found is None:
-            return None
-        return [StoredItem(_text(found[i]), json.loads(found[i + 1])) for i in range(0, len(found), 2)]
-
-    async def conversation_items(self, conversation_id: str, scope: str) -> list[dict[str, Any]] | None:
-        """Every item of the conversation, oldest first (see `ResponseStore.conversation_items`)."""
-        stored = await self._items(conversation_id, scope)
-        return None if stored is None else [each.item for each in stored]
-
-    async def list_conversation_items(
-        self,
-        conversation_id: str,
-        scope: str,
-        *,
-        after: str | None = None,
-        limit: int = 20,
-        order: Order = "desc",
-    ) -> ItemPage | None:
-        """A page of the conversation's items (see `ResponseStore.list_conversation_items`)."""
-        stored = await self._items(conversation_id, scope)
-        return None if stored is None else page_items(stored, after=after, limit=limit, order=order)
-
-    async def get_conversation_item(self, conversation_id: str, scope: str, item_id: str) -> StoredItem | None:
-        """One item of a conversation (see `ResponseStore.get_conversation_item`)."""
-        keys = self._conversation_keys(conversation_id)[:2]
-        found = await self._script("GET_ITEM", keys, [scope, item_id])
-        if found is None or not found:
-            return None
-        return StoredItem(item_id, json.loads(found))
-
-    async def delete_conversation_item(self, conversation_id: str, scope: str, item_id: str) -> bool:
-        """Delete one item of a conversation (see `ResponseStore.delete_conversation_item`)."""
-        keys = self._conversation_keys(conversation_id)
-        return bool(await self._script("DELETE_ITEM", keys, [scope, item_id, self._ttl_ms]))
 
 
 __all__ = [
