@@ -96,12 +96,11 @@ class RedisResponseStore(RedisConversations):
 
     When Redis is unreachable (down, restarting, or hung), requests that need it get a 503 within
     `timeout`; a background response goes on running: its own client's live stream is served from
-    the worker's memory, its events are written when Redis is back (after `_GIVE_UP_AFTER` seconds
-    they are dropped, and a resume across them gets the "no longer kept" error). If Redis is still
-    unreachable when it ends, its status cannot be written: Redis keeps the last one it had, and a
-    reader marks it `failed` once the lease runs out. Redis restarted without persistence has lost
-    everything it held: those ids answer 404, and a response running through the restart is stopped
-    as if it had been deleted.
+    the worker's memory, and its events and final status are written when Redis answers again
+    (after 60 s of failures they are dropped: a resume across lost events gets the "no longer kept"
+    error, and a status never written leaves the response to be marked `failed` once its lease runs
+    out). Redis restarted without persistence has lost everything it held: those ids answer 404, and
+    a response running through the restart is stopped as if it had been deleted.
     """
 
     def __init__(
