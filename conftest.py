@@ -1,5 +1,6 @@
 """Fixtures shared by every test folder of the repository (pytest finds this file from the rootdir)."""
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -7,6 +8,7 @@ import httpx
 import pytest
 
 from openai_compat_core.testing import LiveServer
+from openai_compat_responses.redis_testing import RedisServer
 
 
 @pytest.fixture
@@ -30,3 +32,15 @@ def asgi_client() -> Callable[[Any], httpx.AsyncClient]:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
 
     return make
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A fresh `redis-server` on a free port, persistence off, stopped after the test.
+
+    Skipped when the program is not installed, except in CI (`CI` set), where `.ci/run` installs it.
+    """
+    if not RedisServer.available() and not os.environ.get("CI"):
+        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
+    with RedisServer() as server:
+        yield server

@@ -67,6 +67,8 @@ DISTRIBUTIONS = {
     "fastapi-openai-compat": "fastapi_openai_compat",
 }
 META = "fastapi-openai-compat"
+# The distribution whose `redis` extra brings redis-py (the meta package forwards it).
+REDIS_DISTRIBUTION = "openai-compat-responses"
 
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 # The test suite's dependencies: the root pyproject's `test` group (the `dev` group includes it).
@@ -87,12 +89,13 @@ def editable_workspace(*, haystack: bool = True) -> list[str]:
     """Return ``uv pip install`` arguments for all six distributions, editable (meta with ``[haystack]``).
 
     They go into one install call so that the siblings' ``==`` pins are satisfied by these local paths
-    and never looked up on an index.
+    and never looked up on an index. Responses always gets its ``[redis]`` extra: the Redis store is
+    tested and type-checked with the rest.
     """
     args: list[str] = []
     for distribution in DISTRIBUTIONS:
-        target = package_dir(distribution) + ("[haystack]" if haystack and distribution == META else "")
-        args += ["-e", target]
+        extras = {META: "[haystack]" if haystack else "", REDIS_DISTRIBUTION: "[redis]"}.get(distribution, "")
+        args += ["-e", package_dir(distribution) + extras]
     return args
 
 
@@ -107,7 +110,8 @@ def tests(session: nox.Session) -> None:
 def tests_lowest(session: nox.Session) -> None:
     """Run the whole test suite with every direct dependency at its declared minimum, on the oldest Python.
 
-    Direct dependencies are those of the six distributions (the meta's `haystack` extra included) and the
+    Direct dependencies are those of the six distributions (the meta's `haystack` extra and responses' `redis` extra
+    included) and the
     `test` group; uv resolves them to their lowest allowed versions and everything else to the newest that
     fits. The session fails unless each of them got exactly its floor, so a floor nothing tests cannot stay.
     """
@@ -117,11 +121,13 @@ def tests_lowest(session: nox.Session) -> None:
 
 
 def direct_requirements() -> list[Requirement]:
-    """Return the requirements of every distribution (siblings left out) and of the `test` group."""
+    """Return the requirements of every distribution (its `haystack` and `redis` extras included, siblings left
+    out) and of the `test` group."""
     requirements = [Requirement(line) for line in TEST_DEPS]
     for distribution in DISTRIBUTIONS:
         project = nox.project.load_toml(ROOT / package_dir(distribution) / "pyproject.toml")["project"]
-        lines = [*project.get("dependencies", []), *project.get("optional-dependencies", {}).get("haystack", [])]
+        extras = project.get("optional-dependencies", {})
+        lines = [*project.get("dependencies", []), *extras.get("haystack", []), *extras.get("redis", [])]
         requirements += [r for r in map(Requirement, lines) if canonicalize_name(r.name) not in DISTRIBUTIONS]
     return requirements
 

@@ -202,12 +202,12 @@ def _ignore(_: bytes) -> None:
     return None
 
 
-async def _connect(port: int) -> _Connection:
+async def connect(port: int) -> _Connection:
     _, connection = await asyncio.get_running_loop().create_connection(_Connection, HOST, port)
     return connection
 
 
-def _post(port: int, path: str, body: dict[str, Any]) -> bytes:
+def post_bytes(port: int, path: str, body: dict[str, Any]) -> bytes:
     payload = json.dumps(body).encode()
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
@@ -241,7 +241,7 @@ class Sample:
         return self.cpu / self.units * 1e6
 
 
-async def _measure(server: Server, units: int, work: Callable[[], Any]) -> Sample:
+async def measure(server: Server, units: int, work: Callable[[], Any]) -> Sample:
     before = server.cpu_seconds()
     start = time.perf_counter()
     await work()
@@ -255,8 +255,8 @@ async def _measure(server: Server, units: int, work: Callable[[], Any]) -> Sampl
 async def run_non_stream(server: Server, api: str, requests: int, concurrency: int) -> Sample:
     """`requests` non-streaming requests over `concurrency` keep-alive connections."""
     path, body = request_body(api, "text", False)
-    raw = _post(server.port, path, body)
-    connections = [await _connect(server.port) for _ in range(concurrency)]
+    raw = post_bytes(server.port, path, body)
+    connections = [await connect(server.port) for _ in range(concurrency)]
 
     async def worker(connection: _Connection, count: int) -> None:
         for _ in range(count):
@@ -272,7 +272,7 @@ async def run_non_stream(server: Server, api: str, requests: int, concurrency: i
         await asyncio.gather(*(worker(c, n) for c, n in zip(connections, shares, strict=True)))
 
     try:
-        return await _measure(server, requests, work)
+        return await measure(server, requests, work)
     finally:
         for connection in connections:
             connection.close()
@@ -281,10 +281,10 @@ async def run_non_stream(server: Server, api: str, requests: int, concurrency: i
 async def stream_once(port: int, api: str, model: str, *, keep: bool = False) -> tuple[int, SSEParser, _Connection]:
     """Make one streaming request; return the status, the parsed events and the connection (closed)."""
     path, body = request_body(api, model, True)
-    connection = await _connect(port)
+    connection = await connect(port)
     parser = SSEParser(keep=keep)
     try:
-        status = await connection.request(_post(port, path, body), parser.feed)
+        status = await connection.request(post_bytes(port, path, body), parser.feed)
     finally:
         connection.close()
     parser.finish()
@@ -305,7 +305,7 @@ async def run_stream(server: Server, api: str, kind: str, *, streams: int, chunk
     async def work() -> None:
         await asyncio.gather(*(one() for _ in range(streams)))
 
-    return await _measure(server, streams * chunks, work)
+    return await measure(server, streams * chunks, work)
 
 
 # --- output checks ---------------------------------------------------------------------------------
@@ -329,10 +329,10 @@ async def capture(server: Server, api: str, model: str, stream: bool) -> tuple[i
         status, parser, connection = await stream_once(server.port, api, model, keep=True)
         return status, b"".join(parser.raw or []), connection.header(b"content-type"), parser
     path, body = request_body(api, model, False)
-    connection = await _connect(server.port)
+    connection = await connect(server.port)
     parts: list[bytes] = []
     try:
-        status = await connection.request(_post(server.port, path, body), parts.append)
+        status = await connection.request(post_bytes(server.port, path, body), parts.append)
     finally:
         connection.close()
     return status, b"".join(parts), connection.header(b"content-type"), SSEParser()
@@ -399,10 +399,10 @@ async def check_outputs(servers: list[Server], reference: str, floor: str) -> Ch
 
 async def post_whole(port: int, path: str, body: dict[str, Any]) -> tuple[int, bytes, bytes | None]:
     """One request on a fresh connection; the status, the whole body and its content type."""
-    connection = await _connect(port)
+    connection = await connect(port)
     parts: list[bytes] = []
     try:
-        status = await connection.request(_post(port, path, body), parts.append)
+        status = await connection.request(post_bytes(port, path, body), parts.append)
     finally:
         connection.close()
     return status, b"".join(parts), connection.header(b"content-type")
@@ -431,8 +431,8 @@ async def check_embeddings(servers: list[Server], reference: str, floor: str, ch
 
 async def run_embeddings(server: Server, fmt: str, kind: str, requests: int, size: int) -> Sample:
     """`requests` embeddings requests, one after the other on one keep-alive connection."""
-    raw = _post(server.port, embeddings_bench.PATH, embeddings_bench.request_body(fmt, kind))
-    connection = await _connect(server.port)
+    raw = post_bytes(server.port, embeddings_bench.PATH, embeddings_bench.request_body(fmt, kind))
+    connection = await connect(server.port)
     received = 0
 
     def count(data: bytes) -> None:
@@ -448,7 +448,7 @@ async def run_embeddings(server: Server, fmt: str, kind: str, requests: int, siz
                 raise AssertionError(f"{server.name} embeddings {fmt} {kind}: status {status}, {received} bytes")
 
     try:
-        return await _measure(server, requests, work)
+        return await measure(server, requests, work)
     finally:
         connection.close()
 

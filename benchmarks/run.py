@@ -8,8 +8,9 @@ Needs Linux, Python 3.10+ and uv (`python3 -m pip install uv` if it is not on PA
 standard library itself: it makes two virtual environments under `benchmarks/.venvs/` with uv, then
 runs `harness.py` in the first:
 
-- `ours`: this repository's packages (editable, so the working tree is measured), uvicorn, uvloop,
-  httptools, httpx, and numpy and orjson for the embeddings scenarios (never dependencies of the library);
+- `ours`: this repository's packages (editable, so the working tree is measured; responses with its
+  `redis` extra), uvicorn, uvloop, httptools, httpx, and numpy and orjson for the embeddings scenarios
+  (never dependencies of the library);
 - `ref14`: fastapi-openai-compat 1.4.0 from PyPI, with every shared dependency (FastAPI, Starlette,
   pydantic, uvicorn, uvloop, httptools, ...) pinned to the version `ours` has, so the library is the
   only difference.
@@ -73,7 +74,9 @@ def make_environments(uv: list[str]) -> None:
         if not python_of(venv).exists():
             print(f"creating {venv.relative_to(ROOT)} ...", flush=True)
             run([*uv, "venv", "--quiet", "--python", env_python, str(venv)])
-    editable = [arg for name in PACKAGES for arg in ("-e", str(ROOT / "packages" / name))]
+    # Responses with its `redis` extra: benchmarks/redis_store.py measures the Redis store in this environment.
+    extras = {"openai-compat-responses": "[redis]"}
+    editable = [arg for name in PACKAGES for arg in ("-e", str(ROOT / "packages" / name) + extras.get(name, ""))]
     print("installing this project into benchmarks/.venvs/ours ...", flush=True)
     ours = [*editable, *SERVER_DEPS, *BENCH_DEPS, "httpx"]
     run([*uv, "pip", "install", "--quiet", "--python", str(python_of(OURS)), *ours])

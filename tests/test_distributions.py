@@ -97,6 +97,16 @@ def test_meta_package_forwards_the_haystack_extra() -> None:
     assert [canonicalize_name(Requirement(spec).name) for spec in extras["haystack"]] == ["haystack-ai"]
 
 
+def test_redis_is_an_extra_of_responses_forwarded_by_the_meta_package() -> None:
+    """redis-py only comes with `openai-compat-responses[redis]` (or `fastapi-openai-compat[redis]`)."""
+    responses_extras = project_table("openai-compat-responses")["optional-dependencies"]
+    assert [canonicalize_name(Requirement(spec).name) for spec in responses_extras["redis"]] == ["redis"]
+    [forwarded] = [Requirement(spec) for spec in project_table(META)["optional-dependencies"]["redis"]]
+    assert canonicalize_name(forwarded.name) == "openai-compat-responses"
+    assert forwarded.extras == {"redis"}
+    assert str(forwarded.specifier) == f"=={project_table(META)['version']}"
+
+
 @pytest.mark.parametrize(("distribution", "package"), list(DISTRIBUTIONS.items()))
 def test_packaging_metadata(distribution: str, package: str) -> None:
     directory = ROOT / "packages" / distribution

@@ -11,6 +11,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from typing import Any, get_args
 import httpx
 import openai
 import pytest
+import redis
 from openai.types.chat import ChatCompletion as SDKChatCompletion
 from openai.types.chat import ChatCompletionChunk
 from openai.types.responses import Response as SDKResponse
@@ -321,6 +323,34 @@ def test_responses_stateful_server_and_client(tmp_path: Path) -> None:
     )
     # created, queued, in_progress, item added, part added, then "Once", " upon", " a", " time".
     assert lines[4:] == [f"resumed after event 8: {story}"]
+
+
+# --- responses_redis.py --------------------------------------------------------------------------
+
+
+def test_responses_redis_server_on_two_workers_and_client(tmp_path: Path, redis_server: Any) -> None:
+    """Two uvicorn workers on the test's redis-server (skipped only where redis-server is missing outside CI)."""
+    with running("responses_redis", tmp_path, "--workers", "2", "--redis-url", redis_server.url) as base_url:
+        lines = run_client("responses_redis", "--client", "--base-url", base_url)
+        with sdk(base_url) as client:
+            previous = None
+            for turn in range(1, 9):  # the turns land on either worker
+                answer = client.responses.create(model="notes", input=f"t{turn}", previous_response_id=previous)
+                assert answer.output_text.endswith(" | ".join(f"t{n}" for n in range(1, turn + 1)))
+                previous = answer.id
+            assert client.responses.retrieve(previous).id == previous
+        kept = [key.decode() for key in redis.Redis.from_url(redis_server.url).scan_iter("openai-compat:response:*")]
+        assert f"openai-compat:response:{previous}" in kept
+    story = "Once upon a time four workers shared one memory, and every one of them knew the whole story."
+    said = ["My name is Ada.", "I live in Oslo.", "What do you know about me?"]
+    assert [re.sub(r"worker \d+", "worker N", line) for line in lines[:3]] == [
+        f"turn {n}: Noted ({n}, worker N): " + " | ".join(said[:n]) for n in (1, 2, 3)
+    ]
+    assert lines[3] in (
+        f"background: queued -> in_progress -> completed: {story}",
+        f"background: queued -> completed: {story}",
+    )
+    assert lines[4:] == [f"resumed after event 8: {story}", "cancelled: cancelled"]
 
 
 # --- embeddings.py ------------------------------------------------------------------------------

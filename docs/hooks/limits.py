@@ -95,7 +95,7 @@ LIMITS = (
         "Age of a stored response or conversation after its last write",
         "openai_compat_responses.memory.DEFAULT_TTL",
         "seconds",
-        "`ttl=` on `InMemoryResponseStore`; `None`: no age limit",
+        "`ttl=` on `InMemoryResponseStore` (`None`: no age limit) and on `RedisResponseStore` (every key expires)",
         "not found from then on (running responses never expire)",
     ),
     Limit(
@@ -109,7 +109,7 @@ LIMITS = (
         "Events of one background stream kept for resuming",
         "openai_compat_responses.memory.DEFAULT_MAX_EVENTS_PER_RESPONSE",
         "events",
-        "`max_events_per_response=` on `InMemoryResponseStore`",
+        "`max_events_per_response=` on `InMemoryResponseStore` and `RedisResponseStore`",
         "the oldest are trimmed; resuming before them is 409 `events_unavailable`",
     ),
     Limit(
@@ -118,6 +118,27 @@ LIMITS = (
         "bytes",
         "`max_event_bytes=` on `InMemoryResponseStore`",
         "finished responses' logs go first, then the oldest events of the log being written",
+    ),
+    Limit(
+        "Bytes of one background stream's event log in Redis",
+        "openai_compat_responses.redis_store.DEFAULT_MAX_EVENT_BYTES",
+        "bytes",
+        "`max_event_bytes=` on `RedisResponseStore`",
+        "the oldest events are trimmed; resuming before them is 409 `events_unavailable`",
+    ),
+    Limit(
+        "A Redis store operation",
+        "openai_compat_responses.redis_store.DEFAULT_TIMEOUT",
+        "seconds",
+        "`timeout=` on `RedisResponseStore`",
+        "503 `store_unavailable` with `x-should-retry: true` (also at once when Redis cannot be reached)",
+    ),
+    Limit(
+        "A background response whose worker stopped renewing its lease (Redis)",
+        "openai_compat_responses.redis_store.DEFAULT_LEASE",
+        "seconds",
+        "`lease=` on `RedisResponseStore`",
+        "the next reader marks it `failed` (its stream ends with `response.failed`)",
     ),
     Limit(
         "Items one request adds to a conversation",

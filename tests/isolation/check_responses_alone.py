@@ -13,6 +13,7 @@ MUST_BE_ABSENT = (
     "multipart",  # python-multipart's legacy import name
     "python_multipart",
     "haystack",
+    "redis",  # only with the `redis` extra: the Redis store imports it lazily
     "openai_compat_files",
     "openai_compat_chat",
     "fastapi_openai_compat",

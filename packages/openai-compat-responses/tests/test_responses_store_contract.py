@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from openai_compat_responses.memory import InMemoryResponseStore
+from openai_compat_responses.redis_testing import RedisServer
 from openai_compat_responses.store import (
     BrokenChainError,
     EventBatch,
@@ -26,7 +27,7 @@ from openai_compat_responses.store import (
     assign_item_ids,
 )
 
-STORES = ["memory"]
+STORES = ["memory", "redis"]
 RUNNING = ("queued", "in_progress")
 WAIT = 10  # seconds any awaited hand-off may take before the test fails instead of hanging
 
@@ -36,6 +37,23 @@ StoreFactory = Callable[..., ResponseStore]
 @pytest.fixture
 def memory_store_factory() -> StoreFactory:
     return InMemoryResponseStore
+
+
+@pytest.fixture
+async def redis_store_factory(redis_server: RedisServer) -> AsyncIterator[StoreFactory]:
+    """`RedisResponseStore` on a real `redis-server` (started for the test, persistence off)."""
+    from openai_compat_responses.redis_store import RedisResponseStore
+
+    made: list[RedisResponseStore] = []
+
+    def make(**options: Any) -> RedisResponseStore:
+        store = RedisResponseStore.from_url(redis_server.url, **options)
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        await store.aclose()
 
 
 @pytest.fixture(params=STORES)

@@ -14,6 +14,7 @@ partial without calling it an error).
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from openai_compat_responses.store import (
     EventBatch,
     EventsUnavailableError,
     ResponseStore,
+    StoreUnavailableError,
 )
 
 logger = logging.getLogger("fastapi_openai_compat.responses")
@@ -43,6 +45,7 @@ CANCELLED_EVENT = "response.incomplete"
 
 _TERMINAL_HEADS = tuple(f"event: {name}\n".encode() for name in TERMINAL_EVENTS)
 _ADD_TO_CONVERSATION = frozenset({"completed", "incomplete"})
+_UNRECORDED = {"code": "server_error", "message": "The response could not be recorded."}
 
 
 @dataclass
@@ -153,6 +156,10 @@ class BackgroundRunner:
             raise
         except Exception:
             logger.exception("Background response %s could not be recorded", job.response_id)
+            # Readers following the log on this worker must not wait for an end that would never come.
+            failed = {**job.encoder.snapshot("failed"), "error": _UNRECORDED}
+            with contextlib.suppress(Exception):
+                await log.append(log.held or _terminal(failed, log.next_seq), final=True)
         finally:
             stop.cancel()
 
@@ -190,7 +197,14 @@ class BackgroundRunner:
     async def _finish(self, job: Job, log: _Log) -> None:
         """Take the final status (compare-and-set), then end the log with the held terminal event."""
         final = job.encoder.final_response or job.encoder.snapshot("completed")
-        if await self.store.update_response(job.response_id, final, expected=RUNNING_STATUSES):
+        try:
+            recorded = await self.store.update_response(job.response_id, final, expected=RUNNING_STATUSES)
+        except StoreUnavailableError:
+            # The store cannot take the status now (it says so in the log): the live streams still end
+            # with the real terminal event.
+            await log.append(log.held or _terminal(final, log.next_seq), final=True)
+            return
+        if recorded:
             held, log.held = log.held, None
             await log.append(held or _terminal(final, log.next_seq), final=True)
             status = str(final.get("status"))
@@ -204,7 +218,11 @@ class BackgroundRunner:
     async def _cancelled(self, job: Job, log: _Log, result: dict[str, Any] | None) -> None:
         """Record the output made before the cancel under status `cancelled`, and end the log with it."""
         response = {**(result or job.encoder.snapshot("cancelled")), "status": "cancelled", "completed_at": None}
-        if await self.store.update_response(job.response_id, response, expected=("cancelled",)):
+        try:
+            recorded = await self.store.update_response(job.response_id, response, expected=("cancelled",))
+        except StoreUnavailableError:
+            recorded = True  # not recorded now, but the live streams end as the response did
+        if recorded:
             await log.append(_terminal(response, log.next_seq), final=True)
 
 
