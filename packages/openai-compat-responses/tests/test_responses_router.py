@@ -52,6 +52,7 @@ def test_signature_keeps_1_4_and_adds_keyword_options() -> None:
         "validate_model",
         "max_body_size",
         "expose_errors",
+        "on_usage",
     ]
     assert all(p.kind is p.KEYWORD_ONLY for p in params.values())
     defaults = {name: p.default for name, p in params.items() if p.default is not p.empty}
@@ -66,6 +67,7 @@ def test_signature_keeps_1_4_and_adds_keyword_options() -> None:
         "validate_model": False,
         "max_body_size": DEFAULT_MAX_BODY_SIZE,
         "expose_errors": True,
+        "on_usage": None,
     }
 
 

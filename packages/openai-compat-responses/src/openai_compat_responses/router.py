@@ -18,6 +18,8 @@ from openai_compat_core.models import ErrorResponse
 from openai_compat_core.models_router import ModelCatalog, add_models_routes
 from openai_compat_core.pipeline import Pipeline
 from openai_compat_core.routing import ERROR_RESPONSES, new_api_router
+from openai_compat_core.telemetry import OnUsage, RequestTelemetry, current_request
+from openai_compat_responses import telemetry as responses_telemetry
 from openai_compat_responses._objects import encode_text_response, new_id, normalise_response, now, request_settings
 from openai_compat_responses.encoder import ResponseStreamEncoder
 from openai_compat_responses.models import InputItem, Response, ResponseRequest
@@ -94,9 +96,25 @@ class ResponsesPipeline(Pipeline[ResponseRequest]):
 
     def answer_json(self, result: Any, request: ResponseRequest, body: dict[str, Any]) -> StarletteResponse:
         settings = request_settings(body)
+        telemetry = current_request()
         if isinstance(result, Response):
-            return json_response(normalise_response(result, settings))
-        return json_response(encode_text_response(new_id("resp"), request.model, now(), settings, result))
+            data = normalise_response(result, settings)
+            if telemetry is not None:
+                responses_telemetry.response_answered(telemetry, data)
+            return json_response(data)
+        resp_id = new_id("resp")
+        if telemetry is not None:
+            responses_telemetry.text_answered(telemetry, resp_id, request.model, result)
+        return json_response(encode_text_response(resp_id, request.model, now(), settings, result))
+
+    def request_attributes(self, request: ResponseRequest) -> dict[str, Any]:
+        return responses_telemetry.request_attributes(request)
+
+    def content_attributes(self, request: ResponseRequest) -> dict[str, Any]:
+        return responses_telemetry.content_attributes(request)
+
+    def stream_facts(self, encoder: Any, telemetry: RequestTelemetry) -> None:
+        responses_telemetry.stream_answered(encoder, telemetry)
 
     def encoder(self, request: ResponseRequest, body: dict[str, Any], result: Any) -> ResponseStreamEncoder:
         # A whole `Response` streamed keeps its own id from the first event to the last.
@@ -136,6 +154,7 @@ def create_responses_router(
     validate_model: bool = False,
     max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
     expose_errors: bool = True,
+    on_usage: OnUsage | None = None,
 ) -> APIRouter:
     """Create a router serving OpenAI's Responses API from your `run_response` callback.
 
@@ -174,6 +193,10 @@ def create_responses_router(
             `False` only `Pipeline execution failed.`, in the 500 body and in `response.failed`.
             Tracebacks and exception types are never sent; they go to the
             `fastapi_openai_compat.responses` logger.
+        on_usage: called once per finished request (streamed or not; completed, failed or the client
+            gone) with a `UsageRecord`; sync or async, after the answer, never changing it (its
+            exceptions are logged). Requests are also recorded as OpenTelemetry spans and metrics
+            when an OpenTelemetry SDK is configured (see `openai_compat_core.telemetry`).
 
     If the client disconnects before the answer is ready, an async `run_response` is cancelled; a
     sync one cannot be interrupted and its result is dropped. A callback that declares `headers`
@@ -192,6 +215,7 @@ def create_responses_router(
         expose_errors=expose_errors,
         max_body_size=max_body_size,
         chunk_mapper=chunk_mapper,
+        on_usage=on_usage,
     )
     route_tags: list[Any] = list(tags or ["openai"])
     router = new_api_router(dependencies=dependencies, max_body_size=max_body_size)
