@@ -29,23 +29,27 @@ _NUMBERS = {
 
 def request_attributes(request: ChatRequest) -> dict[str, Any]:
     """The request's sampling parameters as `gen_ai.request.*` attributes (those it set, of the right type)."""
+    # Read from the extra fields' dict: a missing attribute costs pydantic an exception.
+    given = request.model_extra
     out: dict[str, Any] = {}
+    if not given:
+        return out
     for name, field in _NUMBERS.items():
-        value = read_number(getattr(request, field, None))
+        value = read_number(given.get(field))
         if value is not None:
             out[name] = value
-    max_tokens = read_integer(getattr(request, "max_completion_tokens", None))
+    max_tokens = read_integer(given.get("max_completion_tokens"))
     if max_tokens is None:
-        max_tokens = read_integer(getattr(request, "max_tokens", None))
+        max_tokens = read_integer(given.get("max_tokens"))
     if max_tokens is not None:
         out["gen_ai.request.max_tokens"] = max_tokens
-    seed = read_integer(getattr(request, "seed", None))
+    seed = read_integer(given.get("seed"))
     if seed is not None:
         out["gen_ai.request.seed"] = seed
-    count = read_integer(getattr(request, "n", None))
+    count = read_integer(given.get("n"))
     if count is not None and count != 1:
         out["gen_ai.request.choice.count"] = count
-    stop = read_strings(getattr(request, "stop", None))
+    stop = read_strings(given.get("stop"))
     if stop:
         out["gen_ai.request.stop_sequences"] = stop
     return out

@@ -344,24 +344,25 @@ class RequestTelemetry:
     def watch_first_chunk(self, encoder: Any) -> None:
         """Note when `encoder` encodes its first chunk (time to first token), at no cost per chunk after it.
 
-        The encoder's `encode` is shadowed by a one-time wrapper that puts it back before encoding.
+        The encoder's `encode` is shadowed by a one-time wrapper that removes itself before encoding.
+        (Set and deleted as an attribute: reading the instance's `__dict__` would make every later
+        attribute access of the encoder slower on Python 3.11+.)
         """
-        try:
-            own = vars(encoder)
-        except TypeError:  # no instance dict: no time to first token
-            return
-        shadowed = own.get("encode")
         encode = encoder.encode
+        own_method = hasattr(type(encoder), "encode")
 
         def first(chunk: Any) -> Any:
             self.first_chunk = time.perf_counter()
-            if shadowed is None:
-                del own["encode"]
+            if own_method:
+                del encoder.encode
             else:
-                own["encode"] = shadowed
+                encoder.encode = encode
             return encode(chunk)
 
-        own["encode"] = first
+        try:
+            encoder.encode = first
+        except AttributeError:  # `__slots__` without `encode`, or a read-only object: no time to first token
+            return
 
     def failed(self, exc: Exception) -> Response:
         """Finish as failed (or disconnected) and return the error answer for `exc`."""

@@ -23,7 +23,7 @@ def request_attributes(request: ResponseRequest) -> dict[str, Any]:
         "gen_ai.request.max_tokens": read_integer(request.max_output_tokens),
     }
     out: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
-    conversation = getattr(request, "conversation", None)
+    conversation = (request.model_extra or {}).get("conversation")
     if isinstance(conversation, Mapping):
         conversation = conversation.get("id")
     if isinstance(conversation, str):
