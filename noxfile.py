@@ -84,7 +84,8 @@ def package_dir(distribution: str) -> str:
 
 
 def editable_workspace(*, haystack: bool = True) -> list[str]:
-    """Return ``uv pip install`` arguments for all six distributions, editable (meta with ``[haystack]``).
+    """Return ``uv pip install`` arguments for all six distributions, editable (meta with ``[haystack]``, core
+    with ``[otel]``).
 
     They go into one install call so that the siblings' ``==`` pins are satisfied by these local paths
     and never looked up on an index.
@@ -92,6 +93,8 @@ def editable_workspace(*, haystack: bool = True) -> list[str]:
     args: list[str] = []
     for distribution in DISTRIBUTIONS:
         target = package_dir(distribution) + ("[haystack]" if haystack and distribution == META else "")
+        if distribution == "openai-compat-core":
+            target += "[otel]"
         args += ["-e", target]
     return args
 
@@ -107,9 +110,10 @@ def tests(session: nox.Session) -> None:
 def tests_lowest(session: nox.Session) -> None:
     """Run the whole test suite with every direct dependency at its declared minimum, on the oldest Python.
 
-    Direct dependencies are those of the six distributions (the meta's `haystack` extra included) and the
-    `test` group; uv resolves them to their lowest allowed versions and everything else to the newest that
-    fits. The session fails unless each of them got exactly its floor, so a floor nothing tests cannot stay.
+    Direct dependencies are those of the six distributions (the meta's `haystack` and core's `otel` extras
+    included) and the `test` group; uv resolves them to their lowest allowed versions and everything else to
+    the newest that fits. The session fails unless each of them got exactly its floor, so a floor nothing
+    tests cannot stay.
     """
     session.install("--resolution", "lowest-direct", *editable_workspace(), *TEST_DEPS)
     check_floors(session, direct_requirements())
@@ -121,7 +125,8 @@ def direct_requirements() -> list[Requirement]:
     requirements = [Requirement(line) for line in TEST_DEPS]
     for distribution in DISTRIBUTIONS:
         project = nox.project.load_toml(ROOT / package_dir(distribution) / "pyproject.toml")["project"]
-        lines = [*project.get("dependencies", []), *project.get("optional-dependencies", {}).get("haystack", [])]
+        extras = project.get("optional-dependencies", {})
+        lines = [*project.get("dependencies", []), *extras.get("haystack", []), *extras.get("otel", [])]
         requirements += [r for r in map(Requirement, lines) if canonicalize_name(r.name) not in DISTRIBUTIONS]
     return requirements
 
@@ -431,8 +436,11 @@ def check_wheel_metadata(session: nox.Session, wheel: Path, distribution: str, p
         requirement = Requirement(line)
         if canonicalize_name(requirement.name) in DISTRIBUTIONS and str(requirement.specifier) != f"=={VERSION}":
             problems.append(f"sibling requirement not pinned to {VERSION}: {line}")
-    if distribution == META and "haystack" not in (metadata.get_all("Provides-Extra") or []):
+    extras = metadata.get_all("Provides-Extra") or []
+    if distribution == META and "haystack" not in extras:
         problems.append("the haystack extra is not forwarded")
+    if distribution in (META, "openai-compat-core") and "otel" not in extras:
+        problems.append("the otel extra is missing")
     if problems:
         session.error(f"{wheel.name}: " + "; ".join(problems))
     session.log(f"{wheel.name}: metadata ok")

@@ -3,6 +3,7 @@
     python benchmarks/otel_overhead.py            # 7 rounds, 4,000 requests and 1x20,000-chunk streams
     python benchmarks/otel_overhead.py --quick    # 3 rounds, 1,000 requests, 1x5,000-chunk streams
     python benchmarks/otel_overhead.py --rounds 9 --baseline <git ref>
+    python benchmarks/otel_overhead.py --only non-stream    # the scenarios whose label holds this text
 
 Four servers run `apps/observed.py` (this project's chat and responses routers around the callbacks
 of `apps/callbacks.py`) under uvicorn, and take turns, as in `run.py`:
@@ -120,6 +121,9 @@ def inside(argv: list[str]) -> int:
         for api in ("chat", "responses")
         for kind in ("async", "sync")
     ]
+    if "--only" in argv:
+        wanted = argv[argv.index("--only") + 1]
+        scenarios = [(label, spec) for label, spec in scenarios if wanted in label]
 
     async def overheads() -> dict[tuple[str, str, str], int]:
         found = {}

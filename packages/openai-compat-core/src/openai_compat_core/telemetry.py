@@ -37,7 +37,7 @@ from openai_compat_core.errors import exception_to_response
 from openai_compat_core.producer import running_asyncio
 
 CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
-"""Set it to `true` to record prompts and outputs on spans (the GenAI conventions' opt-in); read per request."""
+"""Set it to `true` to record prompts and outputs on spans (the GenAI conventions' opt-in); read when a router is made."""
 
 DISCONNECTED = "client_disconnected"
 """The `error.type` of a request whose client left before its answer was complete."""
@@ -157,7 +157,7 @@ class RouterTelemetry:
         logger: where an exception of `on_usage` is logged.
     """
 
-    __slots__ = ("deliver", "logger", "on_usage", "operation")
+    __slots__ = ("capture", "deliver", "logger", "on_usage", "operation")
 
     def __init__(self, operation: str, *, on_usage: OnUsage | None = None, logger: logging.Logger) -> None:
         self.operation = operation
@@ -166,6 +166,7 @@ class RouterTelemetry:
             ensure_async(on_usage) if on_usage is not None else None
         )
         self.logger = logger
+        self.capture = capture_content()
         # Imported now, not during a request.
         _otel.available()
 
@@ -291,7 +292,7 @@ class RequestTelemetry:
             names["gen_ai.request.stream"] = True
         if attributes is not None:
             names.update(attributes())
-        self.capture = capture_content()
+        self.capture = self.router.capture
         if self.capture and content is not None:
             names.update(content())
         name = f"{self.operation} {model}" if model else self.operation
