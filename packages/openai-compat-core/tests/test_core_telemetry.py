@@ -413,3 +413,38 @@ def test_without_the_opentelemetry_api_only_on_usage_records() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["completed", "m"]
+
+
+def test_an_sdk_configured_after_the_routers_is_noticed_within_a_few_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unconfigured providers are looked up sparingly (each look-up costs); a new SDK is still found soon."""
+    from opentelemetry import metrics, trace
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.test.globals_test import reset_metrics_globals, reset_trace_globals
+
+    from openai_compat_core import _otel
+
+    monkeypatch.setattr(_otel, "_unconfigured_checks", _otel.EAGER_CHECKS)  # a process past its first requests
+    router = RouterTelemetry("chat", logger=LOG)
+    assert router.begin() is None
+    reset_trace_globals()
+    reset_metrics_globals()
+    tracer_provider, meter_provider = TracerProvider(), MeterProvider()
+    try:
+        trace.set_tracer_provider(tracer_provider)
+        metrics.set_meter_provider(meter_provider)
+        began = [router.begin() for _ in range(_otel.CHECK_EVERY)]
+        first = next(index for index, telemetry in enumerate(began) if telemetry is not None)
+        # Once found, every request records.
+        assert all(telemetry is not None for telemetry in began[first:])
+        assert first < _otel.CHECK_EVERY
+        # A router made now looks the providers up at once.
+        reset_trace_globals()
+        reset_metrics_globals()
+        assert RouterTelemetry("chat", logger=LOG).begin() is None
+    finally:
+        tracer_provider.shutdown()
+        meter_provider.shutdown()
+        reset_trace_globals()
+        reset_metrics_globals()
+        _otel.refresh()

@@ -2,8 +2,14 @@
 
 Nothing here runs unless `opentelemetry-api` is importable, and nothing is made until an SDK (or
 another implementation of the API) is configured: `state()` answers `None` for the API's own proxy
-and no-op providers, at the cost of two provider look-ups per request. The tracer and the
-instruments are made once per configured provider, and made again if the application replaces it.
+and no-op providers. The tracer and the instruments are made once per configured provider, and made
+again if the application replaces it.
+
+Looking the providers up costs little once one is set, but while none is, each look-up checks the
+environment for a provider to load (a failed `os.environ` look-up, about a microsecond, twice). So
+while nothing is configured, the providers are looked up on every request for a process's first
+`EAGER_CHECKS` requests, then on one request in `CHECK_EVERY`, and whenever a router is made
+(`refresh()`): an SDK configured later still records from its 16th request on at the latest.
 """
 
 from collections.abc import Mapping, Sequence
@@ -97,12 +103,31 @@ class State:
         self.instruments = instruments
 
 
+EAGER_CHECKS = 1000
+"""While no provider is configured, the providers are looked up on each of a process's first requests."""
+
+CHECK_EVERY = 16
+"""Then, while none is configured, on one request in this many."""
+
 # (tracer provider, meter provider, state) last seen.
 _seen: tuple[Any, Any, State | None] = (None, None, None)
+_unconfigured_checks = 0
 
 
 def state() -> State | None:
     """The tracer and instruments of the configured providers, or None when nothing would record."""
+    if not _api:
+        return None
+    if _seen[2] is None:
+        global _unconfigured_checks  # noqa: PLW0603 - a counter of look-ups, per process
+        _unconfigured_checks += 1
+        if _unconfigured_checks > EAGER_CHECKS and _unconfigured_checks % CHECK_EVERY:
+            return None
+    return refresh()
+
+
+def refresh() -> State | None:
+    """Look the providers up now (when a router is made, and as `state()` says)."""
     if not _api:
         return None
     trace, metrics_api, _ = _api
@@ -160,4 +185,17 @@ def _describe(error: BaseException | None) -> str | None:
         return type(error).__name__
 
 
-__all__ = ["SCOPE", "Instruments", "State", "attach", "available", "detach", "end_span", "start_span", "state"]
+__all__ = [
+    "CHECK_EVERY",
+    "EAGER_CHECKS",
+    "SCOPE",
+    "Instruments",
+    "State",
+    "attach",
+    "available",
+    "detach",
+    "end_span",
+    "refresh",
+    "start_span",
+    "state",
+]

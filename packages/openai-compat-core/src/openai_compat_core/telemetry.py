@@ -7,7 +7,8 @@ Every router of this project records its requests here, the same way:
   when the app is instrumented, and the parent of the spans the callback makes) with the GenAI
   semantic conventions' attributes, and the conventions' server metrics are recorded. Where they go
   is the SDK's business (OTLP, Prometheus, ...). Without the API, or with the API but no SDK,
-  nothing is made: the check costs two provider look-ups per request.
+  nothing is made (see `openai_compat_core._otel` for how cheaply that is found out per request; an
+  SDK configured after the first thousand requests is noticed within 16 requests).
 - With `on_usage=` given to a router factory, the callback gets one `UsageRecord` per finished
   request (stream or not; completed, failed or disconnected), after the answer: it never delays or
   breaks it (its exceptions are logged).
@@ -167,8 +168,9 @@ class RouterTelemetry:
         )
         self.logger = logger
         self.capture = capture_content()
-        # Imported now, not during a request.
-        _otel.available()
+        # Imported, and the providers looked up, now rather than during a request.
+        if _otel.available():
+            _otel.refresh()
 
     def begin(self, operation: str | None = None) -> "RequestTelemetry | None":
         """Start recording a request that has just arrived; `None` when nothing would record it."""
