@@ -101,17 +101,7 @@ def inside(argv: list[str]) -> int:
     quick = "--quick" in argv
     rounds = int(argv[argv.index("--rounds") + 1]) if "--rounds" in argv else (3 if quick else 7)
     requests, chunks = (1000, 5000) if quick else (4000, 20000)
-    servers = {mode: Server(mode, sys.executable, "observed") for mode in MODES}
-    for mode, server in servers.items():
-        baseline = mode.startswith("today")
-        os.environ["OTEL_BENCH_MODE"] = {"today": "api", "today+fa": "sdk", "sdk+fa": "sdk"}.get(mode, mode)
-        os.environ["OTEL_BENCH_FASTAPI"] = "on" if mode.endswith("+fa") else "off"
-        os.environ["OTEL_BENCH_EXPECT"] = "today" if baseline else "telemetry"
-        if baseline:
-            os.environ["PYTHONPATH"] = os.environ["OTEL_BENCH_BASELINE_PATH"]
-        else:
-            os.environ.pop("PYTHONPATH", None)
-        server.start()
+    servers = {mode: start_server(Server, mode) for mode in MODES}
     scenarios: list[tuple[str, tuple[Any, ...]]] = [
         ("non-stream chat (per request)", ("nonstream", "chat")),
         ("non-stream responses (per request)", ("nonstream", "responses")),
@@ -207,6 +197,21 @@ def sdk_floor(count: int = 20000) -> float:
     tracer_provider.shutdown()
     meter_provider.shutdown()
     return spent / count * 1e6
+
+
+def start_server(server_class: Any, mode: str) -> Any:
+    """Start the server of one mode (see the module docstring); its environment says what it serves."""
+    baseline = mode.startswith("today")
+    os.environ["OTEL_BENCH_MODE"] = {"today": "api", "today+fa": "sdk", "sdk+fa": "sdk"}.get(mode, mode)
+    os.environ["OTEL_BENCH_FASTAPI"] = "on" if mode.endswith("+fa") else "off"
+    os.environ["OTEL_BENCH_EXPECT"] = "today" if baseline else "telemetry"
+    if baseline:
+        os.environ["PYTHONPATH"] = os.environ["OTEL_BENCH_BASELINE_PATH"]
+    else:
+        os.environ.pop("PYTHONPATH", None)
+    server = server_class(mode, sys.executable, "observed")
+    server.start()
+    return server
 
 
 def table(results: dict[tuple[str, str], list[float]], labels: list[str], rounds: int) -> str:

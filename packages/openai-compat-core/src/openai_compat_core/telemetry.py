@@ -38,7 +38,7 @@ from openai_compat_core.errors import exception_to_response
 from openai_compat_core.producer import running_asyncio
 
 CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
-"""Set it to `true` to record prompts and outputs on spans (the GenAI conventions' opt-in); read when a router is made."""
+"""`true` records prompts and outputs on spans (the GenAI conventions' opt-in); read when a router is made."""
 
 DISCONNECTED = "client_disconnected"
 """The `error.type` of a request whose client left before its answer was complete."""
