@@ -202,6 +202,33 @@ async def test_a_stream_whose_client_leaves_is_disconnected(as_async: bool) -> N
     assert not any(m.get("more_body") is False for m in sent if m["type"] == "http.response.body")
 
 
+async def test_a_stream_the_server_cancels_is_failed_with_the_cancellation() -> None:
+    started = asyncio.Event()
+
+    async def waiting() -> AsyncIterator[str]:
+        yield "a"
+        await asyncio.Event().wait()
+        yield "never"
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            started.set()
+
+    records = Records()
+    response = EventStreamResponse(waiting(), Encoder(), telemetry=streaming(records))
+    with anyio.fail_after(WAIT):
+        async with anyio.create_task_group() as group:
+            group.start_soon(response, HTTP_SCOPE, receive, send)
+            await started.wait()
+            group.cancel_scope.cancel()  # a server shutting down
+    record = await records.one()
+    assert (record.status, record.error_type) == ("failed", "asyncio.exceptions.CancelledError")
+
+
 async def test_a_stream_refused_for_want_of_a_producer_thread_is_failed_with_503() -> None:
     limiter = stream_thread_limiter()
     tokens = limiter.total_tokens

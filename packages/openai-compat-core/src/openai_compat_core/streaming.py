@@ -273,11 +273,14 @@ class EventStreamResponse(StreamingResponse):
             try:
                 with telemetry.active():
                     await self._stream(scope, receive, send)
-            finally:
-                status: Status = (
-                    "failed" if self._failure is not None else "completed" if self._sent_all else "disconnected"
-                )
-                telemetry.end_stream(self.encoder, status, self._failure)
+            except BaseException as exc:
+                # Not the client leaving (that ends the stream quietly): the server cancelled it.
+                telemetry.end_stream(self.encoder, "failed", self._failure or exc)
+                raise
+            status: Status = (
+                "failed" if self._failure is not None else "completed" if self._sent_all else "disconnected"
+            )
+            telemetry.end_stream(self.encoder, status, self._failure)
         if self.background is not None:
             await self.background()
 

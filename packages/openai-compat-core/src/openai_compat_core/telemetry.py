@@ -63,7 +63,8 @@ class UsageRecord:
         status: `completed`, `failed` or `disconnected`.
         stream: whether the answer was streamed.
         error_type: why it failed or stopped: the callback's exception class, the status code of an
-            HTTP error (`"404"`), or `client_disconnected`; `None` when it completed.
+            HTTP error (`"404"`), `client_disconnected`, or the cancellation's class when the server
+            cancelled the request (shutting down); `None` when it completed.
     """
 
     operation: str
