@@ -589,3 +589,28 @@ async def test_a_failing_on_usage_is_logged_and_the_answer_unchanged(otel: Any) 
     )
     assert completion.choices[0].message.content == "fine"
     assert only(otel.ours()).status.status_code is StatusCode.UNSET
+
+
+@pytest.mark.parametrize("api", ["embeddings", "files"])
+async def test_a_failing_callback_of_embeddings_and_files(api: str, otel: Any) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError("the store is down")
+
+    records = Records()
+    app = FastAPI()
+    if api == "embeddings":
+        app.include_router(create_embeddings_router(run_embeddings=broken, on_usage=records))
+    else:
+        app.include_router(create_files_router(run_file_upload=broken, on_usage=records))
+    async with sdk(app) as client:
+        if api == "embeddings":
+            with pytest.raises(openai.InternalServerError):
+                await client.embeddings.create(model="e", input="a")
+        else:
+            with pytest.raises(openai.InternalServerError):
+                await client.files.create(file=("notes.txt", b"hello"), purpose="assistants")
+    [record] = await records.wait()
+    span = only(otel.ours())
+    assert (span.status.status_code, span.attributes["error.type"]) == (StatusCode.ERROR, "ValueError")
+    assert span.events[0].attributes["exception.message"] == "the store is down"
+    assert (record.status, record.error_type) == ("failed", "ValueError")
