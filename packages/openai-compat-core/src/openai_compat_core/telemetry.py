@@ -20,6 +20,7 @@ API packages tell what is theirs through `openai_compat_core.pipeline.Pipeline`'
 """
 
 import contextvars
+import importlib
 import logging
 import os
 import time
@@ -470,8 +471,8 @@ def _later(deliver: Callable[[UsageRecord], Coroutine[Any, Any, None]], record: 
         _DELIVERIES.add(task)
         task.add_done_callback(_DELIVERIES.discard)
         return
-    import trio  # noqa: PLC0415 - AnyIO's only other backend; imported only when it is the one running
-
+    # AnyIO's only other backend, imported only when it is the one running (and not a dependency: no types).
+    trio = importlib.import_module("trio")
     trio.lowlevel.spawn_system_task(deliver, record)
 
 
