@@ -16,17 +16,9 @@ from starlette.requests import ClientDisconnect
 from openai_compat_core import EventStreamResponse, OpenAIHTTPException
 from openai_compat_core.errors import callback_errors
 from openai_compat_core.producer import stream_thread_limiter
+from openai_compat_core.semconv import error_type, read_integer, read_number, read_strings, token_counts
 from openai_compat_core.sse import data_frame
-from openai_compat_core.telemetry import (
-    RequestTelemetry,
-    RouterTelemetry,
-    UsageRecord,
-    error_type,
-    read_integer,
-    read_number,
-    read_strings,
-    token_counts,
-)
+from openai_compat_core.telemetry import RequestTelemetry, RouterTelemetry, UsageRecord
 
 LOG = logging.getLogger("test.telemetry")
 WAIT = 10.0  # reached only when something hangs

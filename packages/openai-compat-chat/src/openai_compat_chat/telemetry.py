@@ -10,14 +10,8 @@ from typing import Any
 
 from openai_compat_chat.encoder import ChatStreamEncoder
 from openai_compat_chat.models import ChatCompletion, ChatRequest
-from openai_compat_core.telemetry import (
-    RequestTelemetry,
-    as_json,
-    read_integer,
-    read_number,
-    read_strings,
-    text_parts,
-)
+from openai_compat_core.semconv import as_json, read_integer, read_number, read_strings, text_parts
+from openai_compat_core.telemetry import RequestTelemetry
 
 _NUMBERS = {
     "gen_ai.request.temperature": "temperature",

@@ -16,7 +16,8 @@ Every router of this project records its requests here, the same way:
   `gen_ai.system_instructions`) only when `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` is `true`.
 
 API packages tell what is theirs through `openai_compat_core.pipeline.Pipeline`'s hooks and
-`RequestTelemetry.answered`; the request pipeline and `EventStreamResponse` drive the rest.
+`RequestTelemetry.answered`, with the values of `openai_compat_core.semconv`; the request pipeline
+and `EventStreamResponse` drive the rest.
 """
 
 import contextvars
@@ -28,21 +29,17 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from openai_compat_core import _otel
 from openai_compat_core.callbacks import ensure_async
-from openai_compat_core.encoding import dumps
 from openai_compat_core.errors import exception_to_response
 from openai_compat_core.producer import running_asyncio
+from openai_compat_core.semconv import DISCONNECTED, as_json, error_type, failure_cause, is_server_fault, token_counts
 
 CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 """`true` records prompts and outputs on spans (the GenAI conventions' opt-in); read when a router is made."""
-
-DISCONNECTED = "client_disconnected"
-"""The `error.type` of a request whose client left before its answer was complete."""
 
 Status = Literal["completed", "failed", "disconnected"]
 """How a request ended: answered in full, failed (an error answer or a failed stream), or its client left."""
@@ -92,50 +89,6 @@ class OnUsage(Protocol):
 def capture_content() -> bool:
     """Whether prompts and outputs go on spans: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`."""
     return os.environ.get(CAPTURE_CONTENT_ENV, "").strip().lower() == "true"
-
-
-def error_type(exc: BaseException) -> str:
-    """The `error.type` of a failure: an exception class (`module.QualName`, builtins bare) or an HTTP status.
-
-    A hook or callback failure that the pipeline answered as a 500 is named for the callback's own
-    exception; an `HTTPException` the code raised deliberately for its status code (`"404"`).
-    """
-    if isinstance(exc, ClientDisconnect):
-        return DISCONNECTED
-    cause = failure_cause(exc)
-    if isinstance(cause, HTTPException):
-        return str(cause.status_code)
-    kind = type(cause)
-    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
-
-
-def failure_cause(exc: BaseException) -> BaseException:
-    """The callback's own exception behind the 500 a pipeline answered with, else `exc` itself."""
-    cause = exc.__cause__
-    server_error = isinstance(exc, HTTPException) and exc.status_code >= 500
-    if server_error and isinstance(cause, Exception) and not isinstance(cause, HTTPException):
-        return cause
-    return exc
-
-
-def _is_server_fault(exc: BaseException) -> bool:
-    """Whether a failure marks the span as an error: 5xx and exceptions, not the client's 4xx or its leaving."""
-    if isinstance(exc, ClientDisconnect):
-        return False
-    return not isinstance(exc, HTTPException) or exc.status_code >= 500
-
-
-def token_counts(usage: Mapping[str, Any] | None) -> tuple[int | None, int | None]:
-    """Input and output tokens of a usage dict in any API's terms (`prompt_tokens` or `input_tokens`, ...)."""
-    if not usage:
-        return None, None
-    given = usage.get("input_tokens", usage.get("prompt_tokens"))
-    made = usage.get("output_tokens", usage.get("completion_tokens"))
-    return _count(given), _count(made)
-
-
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 _CURRENT: "contextvars.ContextVar[RequestTelemetry | None]" = contextvars.ContextVar(
@@ -441,7 +394,7 @@ class RequestTelemetry:
             if self.output is not None:
                 names["gen_ai.output.messages"] = as_json(self.output)
             cause = failure_cause(error) if error is not None else None
-            _otel.end_span(span, names, cause, error is not None and _is_server_fault(error))
+            _otel.end_span(span, names, cause, error is not None and is_server_fault(error))
         instruments = otel.instruments
         if instruments is None:
             return
@@ -476,53 +429,13 @@ def _later(deliver: Callable[[UsageRecord], Coroutine[Any, Any, None]], record: 
     trio.lowlevel.spawn_system_task(deliver, record)
 
 
-def read_number(value: Any) -> float | None:
-    """A request parameter that must be a number (`temperature`, ...), or None when it is not one."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return value
-
-
-def read_integer(value: Any) -> int | None:
-    """A request parameter that must be an integer (`max_tokens`, `seed`, ...), or None when it is not one."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def read_strings(value: Any) -> tuple[str, ...] | None:
-    """A request parameter that is a string or a list of strings (`stop`), as a tuple; None otherwise."""
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
-        return tuple(value)
-    return None
-
-
-def as_json(value: Any) -> str:
-    """A structured attribute (messages, instructions) as JSON text, as span attributes hold it."""
-    return dumps(value).decode()
-
-
-def text_parts(text: str) -> list[dict[str, Any]]:
-    """A text as the GenAI conventions' message parts: `[{"type": "text", "content": text}]`."""
-    return [{"type": "text", "content": text}]
-
-
 __all__ = [
     "CAPTURE_CONTENT_ENV",
-    "DISCONNECTED",
     "OnUsage",
     "RequestTelemetry",
     "RouterTelemetry",
     "Status",
     "UsageRecord",
-    "as_json",
     "capture_content",
     "current_request",
-    "error_type",
-    "failure_cause",
-    "read_integer",
-    "read_number",
-    "read_strings",
-    "text_parts",
-    "token_counts",
 ]

@@ -8,7 +8,8 @@ A response has no finish reason; its `status` gives one in the GenAI conventions
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from openai_compat_core.telemetry import RequestTelemetry, as_json, read_integer, read_number, text_parts
+from openai_compat_core.semconv import as_json, read_integer, read_number, text_parts
+from openai_compat_core.telemetry import RequestTelemetry
 from openai_compat_responses.encoder import ResponseStreamEncoder
 from openai_compat_responses.models import ResponseRequest
 
