@@ -86,7 +86,8 @@ def package_dir(distribution: str) -> str:
 
 
 def editable_workspace(*, haystack: bool = True) -> list[str]:
-    """Return ``uv pip install`` arguments for all six distributions, editable (meta with ``[haystack]``).
+    """Return ``uv pip install`` arguments for all six distributions, editable (meta with ``[haystack]``, core
+    with ``[otel]``).
 
     They go into one install call so that the siblings' ``==`` pins are satisfied by these local paths
     and never looked up on an index. Responses always gets its ``[redis]`` extra: the Redis store is
@@ -94,7 +95,11 @@ def editable_workspace(*, haystack: bool = True) -> list[str]:
     """
     args: list[str] = []
     for distribution in DISTRIBUTIONS:
-        extras = {META: "[haystack]" if haystack else "", REDIS_DISTRIBUTION: "[redis]"}.get(distribution, "")
+        extras = {
+            META: "[haystack]" if haystack else "",
+            REDIS_DISTRIBUTION: "[redis]",
+            "openai-compat-core": "[otel]",
+        }.get(distribution, "")
         args += ["-e", package_dir(distribution) + extras]
     return args
 
@@ -110,10 +115,10 @@ def tests(session: nox.Session) -> None:
 def tests_lowest(session: nox.Session) -> None:
     """Run the whole test suite with every direct dependency at its declared minimum, on the oldest Python.
 
-    Direct dependencies are those of the six distributions (the meta's `haystack` extra and responses' `redis` extra
-    included) and the
-    `test` group; uv resolves them to their lowest allowed versions and everything else to the newest that
-    fits. The session fails unless each of them got exactly its floor, so a floor nothing tests cannot stay.
+    Direct dependencies are those of the six distributions (the meta's `haystack`, responses' `redis` and
+    core's `otel` extras included) and the `test` group; uv resolves them to their lowest allowed versions and
+    everything else to the newest that fits. The session fails unless each of them got exactly its floor, so
+    a floor nothing tests cannot stay.
     """
     session.install("--resolution", "lowest-direct", *editable_workspace(), *TEST_DEPS)
     check_floors(session, direct_requirements())
@@ -127,7 +132,12 @@ def direct_requirements() -> list[Requirement]:
     for distribution in DISTRIBUTIONS:
         project = nox.project.load_toml(ROOT / package_dir(distribution) / "pyproject.toml")["project"]
         extras = project.get("optional-dependencies", {})
-        lines = [*project.get("dependencies", []), *extras.get("haystack", []), *extras.get("redis", [])]
+        lines = [
+            *project.get("dependencies", []),
+            *extras.get("haystack", []),
+            *extras.get("redis", []),
+            *extras.get("otel", []),
+        ]
         requirements += [r for r in map(Requirement, lines) if canonicalize_name(r.name) not in DISTRIBUTIONS]
     return requirements
 
@@ -444,8 +454,11 @@ def check_wheel_metadata(session: nox.Session, wheel: Path, distribution: str, p
         requirement = Requirement(line)
         if canonicalize_name(requirement.name) in DISTRIBUTIONS and str(requirement.specifier) != f"=={VERSION}":
             problems.append(f"sibling requirement not pinned to {VERSION}: {line}")
-    if distribution == META and "haystack" not in (metadata.get_all("Provides-Extra") or []):
+    extras = metadata.get_all("Provides-Extra") or []
+    if distribution == META and "haystack" not in extras:
         problems.append("the haystack extra is not forwarded")
+    if distribution in (META, "openai-compat-core") and "otel" not in extras:
+        problems.append("the otel extra is missing")
     if problems:
         session.error(f"{wheel.name}: " + "; ".join(problems))
     session.log(f"{wheel.name}: metadata ok")

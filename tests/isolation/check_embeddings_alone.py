@@ -2,11 +2,13 @@
 
 Run by the ``isolation_embeddings`` nox session as ``python -I tests/isolation/check_embeddings_alone.py``
 in an environment holding only openai-compat-core, openai-compat-embeddings, uvicorn and httpx: no chat,
-responses or files package, no python-multipart, no Haystack and no numpy. pytest does not collect this
-file (no ``test_`` prefix): it only means something in that environment.
+responses or files package, no python-multipart, no Haystack and no numpy; and no OpenTelemetry of ours
+(no distribution requires it, the SDK is absent, serving imports no module of it that FastAPI has not).
+pytest does not collect this file (no ``test_`` prefix): it only means something in that environment.
 """
 
 import base64
+import importlib.metadata
 import importlib.util
 import struct
 import sys
@@ -26,7 +28,27 @@ MUST_BE_PRESENT = ("openai_compat_core", "openai_compat_embeddings")
 
 
 def importable(name: str) -> bool:
-    return importlib.util.find_spec(name) is not None
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
+
+
+def check_no_opentelemetry_of_ours() -> list[str]:
+    """Return one message per way OpenTelemetry came into this environment through our distributions."""
+    problems = []
+    if importable("opentelemetry.sdk"):
+        problems.append("the OpenTelemetry SDK is installed")
+    for distribution in ("openai-compat-core", "openai-compat-embeddings"):
+        for requirement in importlib.metadata.requires(distribution) or []:
+            name = requirement.split(";")[0].strip().lower()
+            if name.startswith("opentelemetry") and "extra" not in requirement:
+                problems.append(f"{distribution} requires {requirement}")
+    return problems
+
+
+def opentelemetry_modules() -> set[str]:
+    return {name for name in sys.modules if name == "opentelemetry" or name.startswith("opentelemetry.")}
 
 
 def report(problems: list[str]) -> int:
@@ -38,6 +60,7 @@ def report(problems: list[str]) -> int:
 def main() -> int:
     problems = [f"{name} is importable but must not be installed" for name in MUST_BE_ABSENT if importable(name)]
     problems += [f"{name} is not importable" for name in MUST_BE_PRESENT if not importable(name)]
+    problems += check_no_opentelemetry_of_ours()
     if problems:
         return report(problems)
 
@@ -58,6 +81,8 @@ def serve_floats_and_base64() -> list[str]:
     """Serve the embeddings router alone under uvicorn; return one message per thing that went wrong."""
     import httpx
     from fastapi import FastAPI
+
+    fastapis_own = opentelemetry_modules()
 
     from openai_compat_core.testing import LiveServer
     from openai_compat_embeddings import create_embeddings_router
@@ -89,6 +114,9 @@ def serve_floats_and_base64() -> list[str]:
         refused = client.post("/embeddings", json={"model": "toy", "input": []})
         if refused.status_code != 400 or refused.json()["error"]["param"] != "input":
             problems.append(f"an empty input was answered {refused.status_code}: {refused.text[:200]}")
+    ours = opentelemetry_modules() - fastapis_own
+    if ours:
+        problems.append(f"serving imported OpenTelemetry modules FastAPI had not: {sorted(ours)}")
     return problems
 
 

@@ -1,10 +1,15 @@
 """Prove that openai-compat-responses works when it is installed alone (with core, its only dependency).
 
+It also proves the slim install stays free of OpenTelemetry: neither distribution requires it (core's
+``otel`` extra is not installed), the SDK is absent, and serving imports no OpenTelemetry module that
+FastAPI has not imported itself (FastAPI 0.142 and later depend on the OpenTelemetry API).
+
 Run by the ``isolation`` nox session as ``python -I tests/isolation/check_responses_alone.py`` in an
 environment holding only openai-compat-core, openai-compat-responses, uvicorn, httpx and pytest.
 pytest does not collect this file (no ``test_`` prefix): it only means something in that environment.
 """
 
+import importlib.metadata
 import importlib.util
 import sys
 from typing import Any
@@ -29,11 +34,31 @@ def check_installed_set() -> list[str]:
 
 
 def importable(name: str) -> bool:
-    return importlib.util.find_spec(name) is not None
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
+
+
+def check_no_opentelemetry_of_ours() -> list[str]:
+    """Return one message per way OpenTelemetry came into this environment through our distributions."""
+    problems = []
+    if importable("opentelemetry.sdk"):
+        problems.append("the OpenTelemetry SDK is installed")
+    for distribution in ("openai-compat-core", "openai-compat-responses"):
+        for requirement in importlib.metadata.requires(distribution) or []:
+            name = requirement.split(";")[0].strip().lower()
+            if name.startswith("opentelemetry") and "extra" not in requirement:
+                problems.append(f"{distribution} requires {requirement}")
+    return problems
+
+
+def opentelemetry_modules() -> set[str]:
+    return {name for name in sys.modules if name == "opentelemetry" or name.startswith("opentelemetry.")}
 
 
 def main() -> int:
-    problems = check_installed_set()
+    problems = check_installed_set() + check_no_opentelemetry_of_ours()
     if problems:
         for problem in problems:
             sys.stderr.write(f"isolation: {problem}\n")
@@ -60,6 +85,8 @@ def serve_plain_and_streamed() -> list[str]:
 
     import httpx
     from fastapi import FastAPI
+
+    fastapis_own = opentelemetry_modules()
 
     from openai_compat_core.testing import LiveServer
     from openai_compat_responses import create_responses_router
@@ -97,6 +124,9 @@ def serve_plain_and_streamed() -> list[str]:
         deltas = [payload["delta"] for name, payload in events if name == "response.output_text.delta"]
         if deltas != ["streamed ", "echo: ", "hi"]:
             problems.append(f"streamed deltas are {deltas}")
+    ours = opentelemetry_modules() - fastapis_own
+    if ours:
+        problems.append(f"serving imported OpenTelemetry modules FastAPI had not: {sorted(ours)}")
     return problems
 
 

@@ -495,6 +495,7 @@ def test_create_openai_router_is_create_chat_completion_router() -> None:
         "openai_done_frame",
         "role_on_every_delta",
         "expose_errors",
+        "on_usage",
     ]
 
 

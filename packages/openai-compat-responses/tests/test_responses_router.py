@@ -54,6 +54,7 @@ def test_signature_keeps_1_4_and_adds_keyword_options() -> None:
         "expose_errors",
         "store",
         "store_scope",
+        "on_usage",
     ]
     assert all(p.kind is p.KEYWORD_ONLY for p in params.values())
     defaults = {name: p.default for name, p in params.items() if p.default is not p.empty}
@@ -70,6 +71,7 @@ def test_signature_keeps_1_4_and_adds_keyword_options() -> None:
         "expose_errors": True,
         "store": None,
         "store_scope": None,
+        "on_usage": None,
     }
 
 

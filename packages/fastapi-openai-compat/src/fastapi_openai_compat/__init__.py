@@ -5,9 +5,9 @@ This package re-exports the public names of `openai_compat_core`, `openai_compat
 (every 1.4.0 name, plus the 2.0 additions: `APIKeyAuth`, `OpenAIHTTPException`, the Files API's
 list/retrieve/delete/content callback types, `FileList`, `FileDeleted`, `UploadStream`, the embeddings
 API's `create_embeddings_router`, `EmbeddingRequest`, `EmbeddingResult`, ..., the response store's
-`InMemoryResponseStore`, `ResponseStore`, `StoreUnavailableError`), and keeps every 1.x import path
-working (`fastapi_openai_compat.chat_completions.streaming`, `fastapi_openai_compat.responses.models`,
-...). Each name is the very object defined in its distribution.
+`InMemoryResponseStore`, `ResponseStore`, `StoreUnavailableError`, `on_usage`'s `UsageRecord`), and keeps
+every 1.x import path working (`fastapi_openai_compat.chat_completions.streaming`,
+`fastapi_openai_compat.responses.models`, ...). Each name is the very object defined in its distribution.
 """
 
 from fastapi_openai_compat.chat_completions import (
@@ -42,6 +42,7 @@ from openai_compat_core.callbacks import ListModelsFn, PostHook, PreHook
 from openai_compat_core.errors import OpenAIHTTPException
 from openai_compat_core.models import ModelObject, ModelsResponse, OpenAIBaseModel
 from openai_compat_core.models_router import create_models_router
+from openai_compat_core.telemetry import OnUsage, UsageRecord
 from openai_compat_embeddings import (
     Embedding,
     EmbeddingRequest,
@@ -94,6 +95,7 @@ __all__ = [
     "MessageParam",
     "ModelObject",
     "ModelsResponse",
+    "OnUsage",
     "OpenAIBaseModel",
     "OpenAIHTTPException",
     "OutputItem",
@@ -116,6 +118,7 @@ __all__ = [
     "StreamingFileUploadFn",
     "UploadError",
     "UploadStream",
+    "UsageRecord",
     "__version__",
     "create_chat_completion_router",
     "create_embeddings_router",

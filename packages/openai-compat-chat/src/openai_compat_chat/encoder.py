@@ -160,6 +160,11 @@ class ChatStreamEncoder:
     # --- what was streamed -----------------------------------------------------------------------
 
     @property
+    def finish_reasons(self) -> list[str]:
+        """The finish reason of each choice that ended, in the order of the choices' indexes."""
+        return [state.finish_reason for _, state in sorted(self._choices.items()) if state.finish_reason]
+
+    @property
     def reported_usage(self) -> dict[str, Any] | None:
         """The usage the last chunk that carried one reported, in Chat Completions form, or None."""
         return to_chat_usage(self._usage) if self._usage else None
@@ -288,6 +293,8 @@ class ChatStreamEncoder:
             self._finish_sent = True
         if self.collect:
             self._choices.setdefault(index, ChoiceState()).merge(delta, choice.finish_reason)
+        elif choice.finish_reason is not None:
+            self._choices.setdefault(index, ChoiceState()).finish_reason = choice.finish_reason
         out: dict[str, Any] = {
             "index": index,
             "delta": delta,

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from fastapi import APIRouter, params
 from starlette.responses import Response
 
+from openai_compat_chat import telemetry as chat_telemetry
 from openai_compat_chat.encoder import ChatStreamEncoder, new_completion_id
 from openai_compat_chat.models import ChatCompletion, ChatRequest, MessageParam
 from openai_compat_core.bodies import DEFAULT_MAX_BODY_SIZE, request_body_openapi
@@ -20,6 +21,7 @@ from openai_compat_core.models_router import ModelCatalog, add_models_routes
 from openai_compat_core.pipeline import Pipeline
 from openai_compat_core.routing import ERROR_RESPONSES, new_api_router
 from openai_compat_core.sse import COMPACT_DONE_FRAME, DONE_FRAME
+from openai_compat_core.telemetry import OnUsage, RequestTelemetry, current_request
 
 logger = logging.getLogger("fastapi_openai_compat.chat_completions")
 
@@ -83,12 +85,12 @@ def _include_usage(chat_req: ChatRequest) -> bool:
     return getattr(options, "include_usage", None) is True
 
 
-def _text_completion(text: str, model: str) -> Response:
+def _text_completion(text: str, model: str, completion_id: str) -> Response:
     """`chat_completion_response(text, ...)` as JSON, without building the pydantic models (a third of the CPU)."""
     message = {"role": "assistant", "content": text, "reasoning_content": None, "tool_calls": None, "refusal": None}
     return json_response(
         {
-            "id": new_completion_id(),
+            "id": completion_id,
             "object": "chat.completion",
             "created": int(time.time()),
             "model": model,
@@ -119,11 +121,27 @@ class ChatPipeline(Pipeline[ChatRequest]):
         return isinstance(result, (str, ChatCompletion))
 
     def answer_json(self, result: Any, request: ChatRequest, body: dict[str, Any]) -> Response:
+        telemetry = current_request()
         if isinstance(result, ChatCompletion):
+            if telemetry is not None:
+                chat_telemetry.completion_answered(telemetry, result)
             return json_response(result)
-        return _text_completion(result, request.model)
+        completion_id = new_completion_id()
+        if telemetry is not None:
+            chat_telemetry.text_answered(telemetry, completion_id, request.model, result)
+        return _text_completion(result, request.model, completion_id)
+
+    def request_attributes(self, request: ChatRequest) -> dict[str, Any]:
+        return chat_telemetry.request_attributes(request)
+
+    def content_attributes(self, request: ChatRequest) -> dict[str, Any]:
+        return chat_telemetry.content_attributes(request)
+
+    def stream_facts(self, encoder: Any, telemetry: RequestTelemetry) -> None:
+        chat_telemetry.stream_answered(encoder, telemetry)
 
     def encoder(self, request: ChatRequest, body: dict[str, Any], result: Any) -> ChatStreamEncoder:
+        telemetry = current_request()
         return ChatStreamEncoder(
             new_completion_id(),
             request.model,
@@ -131,7 +149,8 @@ class ChatPipeline(Pipeline[ChatRequest]):
             include_usage=_include_usage(request),
             done_frame=self.done_frame,
             expose_errors=self.expose_errors,
-            collect=request.stream is not True,
+            # A stream keeps what it sends only when its output goes on the span.
+            collect=request.stream is not True or (telemetry is not None and telemetry.capture),
             role_on_every_delta=self.role_on_every_delta,
         )
 
@@ -159,6 +178,7 @@ def create_chat_completion_router(
     openai_done_frame: bool = False,
     role_on_every_delta: bool = True,
     expose_errors: bool = True,
+    on_usage: OnUsage | None = None,
 ) -> APIRouter:
     """Create a router serving OpenAI's Chat Completions API.
 
@@ -200,6 +220,11 @@ def create_chat_completion_router(
             `False` only `Pipeline execution failed.`, in the 500 body and in a failed stream's error
             frame. Tracebacks and exception types are never sent; they go to the
             `fastapi_openai_compat.chat_completions` logger.
+        on_usage: called once per finished request (streamed or not; completed, failed or the client
+            gone) with a `UsageRecord` (model, response id, token usage, duration, time to first
+            token, status); sync or async. It runs after the answer and never changes it (its
+            exceptions are logged). Requests are also recorded as OpenTelemetry spans and metrics when
+            an OpenTelemetry SDK is configured (see `openai_compat_core.telemetry`).
 
     Returns:
         An `APIRouter` to include in your FastAPI app.
@@ -215,6 +240,7 @@ def create_chat_completion_router(
         chunk_mapper=chunk_mapper,
         done_frame=(DONE_FRAME if openai_done_frame else COMPACT_DONE_FRAME) if done_frame else None,
         role_on_every_delta=role_on_every_delta,
+        on_usage=on_usage,
     )
     route_tags: list[Any] = list(tags or ["openai"])
     router = new_api_router(dependencies=dependencies, max_body_size=max_body_size)

@@ -2,7 +2,9 @@
 
 The chat, responses, files and embeddings distributions build on it. Applications mostly need the
 names exported here: the models router, the API-key dependency, the error type to raise, the hook
-and callback types, the limits' defaults and the bound on stream producer threads. The mechanisms
+and callback types (`on_usage`'s `UsageRecord` included), the limits' defaults and the bound on
+stream producer threads. Requests are recorded as OpenTelemetry spans and metrics when an SDK is
+configured (`openai_compat_core.telemetry`, the `otel` extra). The mechanisms
 (request pipeline, SSE encoding, the streaming response, chunk model, callback adaptation) are
 importable from their own modules (`openai_compat_core.pipeline`, `.sse`, `.streaming`, ...).
 """
@@ -18,6 +20,7 @@ from openai_compat_core.models_router import create_models_router
 from openai_compat_core.producer import DEFAULT_MAX_STREAM_THREADS, DEFAULT_STREAM_WAIT_TIMEOUT, stream_thread_limiter
 from openai_compat_core.routing import new_api_router
 from openai_compat_core.streaming import EventStreamResponse, StreamEncoder
+from openai_compat_core.telemetry import OnUsage, UsageRecord
 from openai_compat_core.version import __version__
 
 __all__ = [
@@ -34,11 +37,13 @@ __all__ = [
     "ListModelsFn",
     "ModelObject",
     "ModelsResponse",
+    "OnUsage",
     "OpenAIBaseModel",
     "OpenAIHTTPException",
     "PostHook",
     "PreHook",
     "StreamEncoder",
+    "UsageRecord",
     "__version__",
     "cancel_on_disconnect",
     "create_models_router",

@@ -14,6 +14,12 @@ route. Everything else happens here, once, the same for every API:
    its end and answered as JSON from the encoder's state;
 5. a failure before the answer starts is an error envelope (`<failure prefix>: <message>`, 500);
    after a stream started, the encoder's error frames (see `errors.stream_error`).
+
+Every request is recorded by `openai_compat_core.telemetry` when something records it (an
+OpenTelemetry SDK, or `on_usage`): a span around all of the above (current while the hooks, the
+callback and the generator run), the GenAI metrics, and a `UsageRecord`. The API says what is its
+own through `operation`, `request_attributes`, `content_attributes`, `stream_facts` and, for whole
+answers, `RequestTelemetry.answered` from `answer_json`.
 """
 
 import logging
@@ -31,6 +37,7 @@ from openai_compat_core.encoding import json_response
 from openai_compat_core.errors import OpenAIHTTPException, callback_errors
 from openai_compat_core.models_router import ModelCatalog
 from openai_compat_core.streaming import EventStreamResponse, StreamEncoder, run_to_end
+from openai_compat_core.telemetry import OnUsage, RequestTelemetry, RouterTelemetry, current_request
 
 RequestT = TypeVar("RequestT", bound=BaseModel)
 
@@ -55,10 +62,13 @@ class Pipeline(Generic[RequestT]):
         expose_errors: put a failing callback's message in the answer (`Pipeline execution failed: <message>`).
         max_body_size: largest accepted body in bytes (`None`: no limit).
         max_json_depth: deepest accepted nesting of the JSON body (`None`: no limit of ours).
+        on_usage: called with one `UsageRecord` per finished request (see `openai_compat_core.telemetry`).
     """
 
     request_model: ClassVar[type[BaseModel]]
     failure_prefix: ClassVar[str] = FAILURE_PREFIX
+    operation: ClassVar[str] = "chat"
+    """The request's `gen_ai.operation.name`."""
 
     def __init__(
         self,
@@ -71,6 +81,7 @@ class Pipeline(Generic[RequestT]):
         expose_errors: bool = True,
         max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
         max_json_depth: int | None = DEFAULT_MAX_JSON_DEPTH,
+        on_usage: OnUsage | None = None,
     ) -> None:
         self.callback = Callback(callback, optional=("headers",))
         self.pre_hook = ensure_async(pre_hook) if pre_hook is not None else None
@@ -81,6 +92,7 @@ class Pipeline(Generic[RequestT]):
         self.max_body_size = max_body_size
         self.max_json_depth = max_json_depth
         self.wants_headers = self.callback.accepts("headers")
+        self.telemetry = RouterTelemetry(self.operation, on_usage=on_usage, logger=logger)
 
     # --- what an API defines ----------------------------------------------------------------------
 
@@ -108,6 +120,23 @@ class Pipeline(Generic[RequestT]):
         """The JSON answer built from the state of an encoder a whole generator went through."""
         raise NotImplementedError
 
+    def request_attributes(self, request: RequestT) -> dict[str, Any]:
+        """The request's GenAI attributes besides its model and `stream` (`gen_ai.request.temperature`, ...).
+
+        Called only when a span records the request; read the request's fields, never trust their types.
+        """
+        return {}
+
+    def content_attributes(self, request: RequestT) -> dict[str, Any]:
+        """The prompt as span attributes (`gen_ai.input.messages`, `gen_ai.system_instructions`), as JSON text.
+
+        Called only when a span records the request and content capture is on.
+        """
+        return {}
+
+    def stream_facts(self, encoder: Any, telemetry: RequestTelemetry) -> None:
+        """Tell `telemetry.answered` what an encoder's stream answered (id, model, finish reasons, usage)."""
+
     def unsupported(self, result: Any) -> OpenAIHTTPException:
         """The error for a callback result of a type this API cannot answer with."""
         kind = type(result).__name__
@@ -122,10 +151,41 @@ class Pipeline(Generic[RequestT]):
 
     async def endpoint(self, request: Request) -> Response:
         """The route's endpoint: read and validate the body, then `serve` it."""
+        telemetry = self.telemetry.begin()
+        if telemetry is not None:
+            return await self._observed(request, telemetry)
         parsed = await read_json_body(
             request, self.request_model, max_body_size=self.max_body_size, max_json_depth=self.max_json_depth
         )
         return await self.serve(parsed, request)  # type: ignore[arg-type]
+
+    async def _observed(self, request: Request, telemetry: RequestTelemetry) -> Response:
+        """`endpoint` for a request something records: its telemetry spans the answer and ends with it."""
+        try:
+            parsed: Any = await read_json_body(
+                request, self.request_model, max_body_size=self.max_body_size, max_json_depth=self.max_json_depth
+            )
+        except Exception as exc:  # noqa: BLE001 - answered with its envelope, as the route handler would
+            telemetry.start()
+            return telemetry.failed(exc)
+        model = getattr(parsed, "model", None)
+        telemetry.start(
+            model if isinstance(model, str) else None,
+            stream=getattr(parsed, "stream", False) is True,
+            attributes=lambda: self.request_attributes(parsed),
+            content=lambda: self.content_attributes(parsed),
+        )
+        with telemetry.active():
+            try:
+                response = await self.serve(parsed, request)
+            except Exception as exc:  # noqa: BLE001 - answered with its envelope, as the route handler would
+                return telemetry.failed(exc)
+            except BaseException as exc:
+                telemetry.finish("failed", exc)
+                raise
+        if not telemetry.streaming:
+            telemetry.finish("completed")
+        return response
 
     async def serve(self, parsed: RequestT, request: Request) -> Response:
         """Run hooks and callback for a parsed request, then `answer`."""
@@ -178,10 +238,19 @@ class Pipeline(Generic[RequestT]):
             return self.answer_json(result, parsed, body)
         source = self.source(result)
         encoder = self.encoder(parsed, body, result)
+        telemetry = current_request()
         if stream:
-            return EventStreamResponse(source, encoder, log=self.logger)
+            if telemetry is not None:
+                telemetry.hand_over(self.stream_facts)
+            return EventStreamResponse(source, encoder, log=self.logger, telemetry=telemetry)
         with callback_errors(self.failure_prefix, self.logger, expose=self.expose_errors):
-            await run_to_end(source, encoder, request, keep=False)
+            if telemetry is None:
+                await run_to_end(source, encoder, request, keep=False)
+            else:
+                try:
+                    await run_to_end(source, encoder, request, keep=False)
+                finally:
+                    telemetry.read(encoder, self.stream_facts)
         return json_response(self.collected(encoder))
 
 

@@ -16,7 +16,10 @@ one API's wire format, and:
 - turns an exception raised by the generator mid-stream into the encoder's error frames (for
   example a chat `data: {"error": ...}` frame or a Responses `response.failed` event), logs the
   traceback and ends the stream cleanly instead of cutting the connection;
-- applies back-pressure: a slow client stops a fast producer once the buffer is full.
+- applies back-pressure: a slow client stops a fast producer once the buffer is full;
+- with a `RequestTelemetry`, keeps the request's span current while the generator runs, notes when
+  the first chunk is encoded, and finishes the telemetry when the stream ends: completed (its last
+  frame sent), failed (the generator or the encoder raised) or disconnected (the client left).
 """
 
 import asyncio
@@ -48,6 +51,7 @@ from openai_compat_core.cancellation import cancel_on_disconnect, wait_for_disco
 from openai_compat_core.errors import OpenAIHTTPException, exception_to_response
 from openai_compat_core.producer import Handoff, ProducerSlot, running_asyncio, stream_threads_busy
 from openai_compat_core.sse import split_frames
+from openai_compat_core.telemetry import RequestTelemetry, Status
 
 logger = logging.getLogger("openai_compat_core.streaming")
 
@@ -139,6 +143,7 @@ class EventStreamResponse(StreamingResponse):
         wait_timeout: for a sync source, how many seconds to wait for a producer thread when all are
             busy before answering 503 (see `openai_compat_core.producer`); None reads
             `OPENAI_COMPAT_STREAM_WAIT_TIMEOUT` (default 10).
+        telemetry: the request's telemetry, finished when the stream ends (see `openai_compat_core.telemetry`).
 
     A sync source runs in a producer thread, a slot of `stream_thread_limiter()` taken before the
     response starts. When none is free, the response waits for one while watching its client; if none
@@ -162,6 +167,7 @@ class EventStreamResponse(StreamingResponse):
         background: BackgroundTask | None = None,
         max_buffered: int = DEFAULT_MAX_BUFFERED,
         wait_timeout: float | None = None,
+        telemetry: RequestTelemetry | None = None,
     ) -> None:
         self.source = source
         self.encoder = encoder
@@ -171,6 +177,9 @@ class EventStreamResponse(StreamingResponse):
         self.max_buffered = max(1, max_buffered)
         self.wait_timeout = wait_timeout
         self._compat_iterator: AsyncIterator[str | bytes] | None = None
+        self.telemetry = telemetry
+        self._failure: BaseException | None = None  # what `_fail` reported, or why the stream was refused
+        self._sent_all = False  # the last frame went out
         self.init_headers({**SSE_HEADERS, **(headers or {})})
 
     # 1.x compatibility: `body_iterator` is a public attribute of StreamingResponse.
@@ -199,6 +208,7 @@ class EventStreamResponse(StreamingResponse):
     def _fail(self, exc: Exception) -> bytes:
         """Log a mid-stream failure and return the encoder's frames reporting it (nothing if it cannot)."""
         self.log.error("Error while streaming the response", exc_info=exc)
+        self._failure = exc
         try:
             return self.encoder.fail(exc)
         except Exception:
@@ -249,16 +259,35 @@ class EventStreamResponse(StreamingResponse):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Stream the response, stopping the source when the client disconnects."""
+        telemetry = self.telemetry
+        if telemetry is None:
+            await self._stream(scope, receive, send)
+        else:
+            telemetry.watch_first_chunk(self.encoder)
+            try:
+                with telemetry.active():
+                    await self._stream(scope, receive, send)
+            except BaseException as exc:
+                # Not the client leaving (that ends the stream quietly): the server cancelled it.
+                telemetry.end_stream(self.encoder, "failed", self._failure or exc)
+                raise
+            status: Status = (
+                "failed" if self._failure is not None else "completed" if self._sent_all else "disconnected"
+            )
+            telemetry.end_stream(self.encoder, status, self._failure)
+        if self.background is not None:
+            await self.background()
+
+    async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._compat_iterator is not None or scope["type"] != "http":
             await super().__call__(scope, receive, send)
+            self._sent_all = True
             return
         source = self.source
         if isinstance(source, AsyncIterable):
             await self._respond(receive, send, self._stream_async)
         else:
             await self._respond_from_thread(iter(source), scope, receive, send)
-        if self.background is not None:
-            await self.background()
 
     async def _respond(self, receive: Receive, send: Send, stream: Callable[[Send], Awaitable[None]]) -> None:
         """Start the response, then run `stream(send)` until it ends or the client disconnects."""
@@ -284,6 +313,7 @@ class EventStreamResponse(StreamingResponse):
             async for data in frames:
                 await send(_body(data))
             await send(_body(b"", more=False))
+            self._sent_all = True
         finally:
             with anyio.CancelScope(shield=True):
                 await frames.aclose()
@@ -299,7 +329,8 @@ class EventStreamResponse(StreamingResponse):
             except RuntimeError:
                 slot.give_back()
                 self.log.warning("No thread could be started for a stream", exc_info=True)
-                refusal = exception_to_response(stream_threads_busy())
+                self._failure = stream_threads_busy()
+                refusal = exception_to_response(self._failure)
         if refusal is not None:
             _close_sync(source)
             with contextlib.suppress(OSError):
@@ -327,10 +358,12 @@ class EventStreamResponse(StreamingResponse):
             try:
                 await slot.take(self.wait_timeout)
             except OpenAIHTTPException as exc:
+                self._failure = exc
                 refusal = exception_to_response(exc)
             group.cancel_scope.cancel()
         if left:
             # Nobody is listening: 499, as for any request whose client left before its answer.
+            self._failure = None
             slot.give_back()
             return Response(status_code=499)
         return refusal
@@ -378,6 +411,7 @@ class EventStreamResponse(StreamingResponse):
                     # disconnect (a send to a gone client returns at once) and serve other requests.
                     await asyncio.sleep(0)
             await send(_body(b"".join(batch), more=False))
+            self._sent_all = True
         finally:
             await _close_async(source)
 
@@ -431,6 +465,7 @@ class EventStreamResponse(StreamingResponse):
             items, last, waited = await handoff.take()
             await send(_body(b"".join(items), more=not last))
             if last:
+                self._sent_all = True
                 # Right after its last frame the producer closes the source and gives its slot back.
                 await slot.finished()
                 return

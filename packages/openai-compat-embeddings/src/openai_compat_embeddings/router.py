@@ -17,6 +17,8 @@ from openai_compat_core.models import ErrorResponse
 from openai_compat_core.models_router import ModelCatalog, add_models_routes
 from openai_compat_core.pipeline import Pipeline
 from openai_compat_core.routing import ERROR_RESPONSES, new_api_router
+from openai_compat_core.semconv import read_integer
+from openai_compat_core.telemetry import OnUsage, current_request
 from openai_compat_embeddings.encoding import PiecesResponse, encode_embeddings_pieces
 from openai_compat_embeddings.models import EmbeddingRequest, EmbeddingResponse
 from openai_compat_embeddings.validation import (
@@ -87,6 +89,7 @@ class EmbeddingsPipeline(Pipeline[EmbeddingRequest]):
     """
 
     request_model = EmbeddingRequest
+    operation = "embeddings"
 
     async def serve(self, parsed: EmbeddingRequest, request: Request) -> Response:
         # OpenAI's checks come first: a request it would refuse never reaches the hooks.
@@ -96,6 +99,15 @@ class EmbeddingsPipeline(Pipeline[EmbeddingRequest]):
     def arguments(self, request: EmbeddingRequest, body: dict[str, Any]) -> tuple[Any, ...]:
         # Checked again: the pre-hook may have replaced the input.
         return (request.model, check_input(request.input), body)
+
+    def request_attributes(self, request: EmbeddingRequest) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        dimensions = read_integer(request.dimensions)
+        if dimensions is not None:
+            out["gen_ai.embeddings.dimension.count"] = dimensions
+        if isinstance(request.encoding_format, str):
+            out["gen_ai.request.encoding_formats"] = (request.encoding_format,)
+        return out
 
     async def answer(self, result: Any, parsed: EmbeddingRequest, body: dict[str, Any], request: Request) -> Response:
         return self.answer_json(result, parsed, body)
@@ -108,6 +120,12 @@ class EmbeddingsPipeline(Pipeline[EmbeddingRequest]):
             prompt = total = _token_count(inputs)
         else:
             prompt, total = usage["prompt_tokens"], usage["total_tokens"]
+        telemetry = current_request()
+        if telemetry is not None:
+            # Texts are counted by the model only: without its report, their usage is unknown (not 0).
+            known = usage is not None or not any(isinstance(item, str) for item in inputs)
+            answered = {"prompt_tokens": prompt, "total_tokens": total} if known else None
+            telemetry.answered(response_model=request.model, usage=answered)
         pieces = encode_embeddings_pieces(
             vectors,
             model=request.model,
@@ -131,6 +149,7 @@ def create_embeddings_router(
     validate_model: bool = False,
     max_body_size: int | None = DEFAULT_MAX_BODY_SIZE,
     expose_errors: bool = True,
+    on_usage: OnUsage | None = None,
 ) -> APIRouter:
     """Create a router serving OpenAI's embeddings API from your `run_embeddings` callback.
 
@@ -163,6 +182,11 @@ def create_embeddings_router(
         expose_errors: when a hook or `run_embeddings` raises (anything but an `HTTPException`), answer
             `Pipeline execution failed: <message>` (the default), or with `False` only
             `Pipeline execution failed.`. Tracebacks go to the `fastapi_openai_compat.embeddings` logger.
+        on_usage: called once per finished request (completed, failed or the client gone) with a
+            `UsageRecord` (operation `embeddings`, `usage` as answered: `prompt_tokens` and
+            `total_tokens`); sync or async, after the answer, never changing it (its exceptions are
+            logged). Requests are also recorded as OpenTelemetry spans and metrics when an
+            OpenTelemetry SDK is configured (see `openai_compat_core.telemetry`).
 
     A callback refuses a request (an input over its model's token limit, say) by raising
     `OpenAIHTTPException` (or FastAPI's `HTTPException`), which is answered with its status and message.
@@ -187,6 +211,7 @@ def create_embeddings_router(
         logger=logger,
         expose_errors=expose_errors,
         max_body_size=max_body_size,
+        on_usage=on_usage,
     )
     route_tags: list[Any] = list(tags or ["openai"])
     router = new_api_router(dependencies=dependencies, max_body_size=max_body_size)

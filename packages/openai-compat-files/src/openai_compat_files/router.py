@@ -12,6 +12,7 @@ from openai_compat_core.encoding import json_response
 from openai_compat_core.errors import callback_errors
 from openai_compat_core.models import ErrorResponse
 from openai_compat_core.routing import ERROR_RESPONSES, new_api_router
+from openai_compat_core.telemetry import OnUsage, RequestTelemetry, RouterTelemetry
 from openai_compat_files._answers import (
     content_response,
     deleted,
@@ -68,19 +69,39 @@ _FAILURES = {
     "content": "Retrieving file content failed",
 }
 
+# The `gen_ai.operation.name` (and `UsageRecord.operation`) of each route.
+_OPERATIONS = {
+    "create": "upload_file",
+    "list": "list_files",
+    "retrieve": "retrieve_file",
+    "delete": "delete_file",
+    "content": "retrieve_file_content",
+}
+
 
 def _file_id_endpoint(
-    callback: Callable[..., Any], answer: Callable[[Any, str], Response], failure: str, *, expose_errors: bool
+    callback: Callable[..., Any],
+    answer: Callable[[Any, str], Response],
+    operation: str,
+    telemetry: RouterTelemetry,
+    *,
+    expose_errors: bool,
 ) -> Callable[..., Awaitable[Response]]:
     """The endpoint of a route about one file: call `callback(file_id)`; `None` or `False` is a 404, else `answer`."""
     call = Callback(callback, optional=("headers",))
+    failure = _FAILURES[operation]
 
     async def endpoint(request: Request, file_id: str) -> Response:
-        with callback_errors(failure, logger, expose=expose_errors):
-            result = await call(file_id, headers=request_headers(request.headers))
-            if result is None or result is False:
-                raise file_not_found(file_id)
-            return answer(result, file_id)
+        async def work(observed: RequestTelemetry | None) -> Response:
+            with callback_errors(failure, logger, expose=expose_errors):
+                result = await call(file_id, headers=request_headers(request.headers))
+                if result is None or result is False:
+                    raise file_not_found(file_id)
+                if observed is not None:
+                    observed.answered(response_id=file_id)
+                return answer(result, file_id)
+
+        return await telemetry.run(_OPERATIONS[operation], work)
 
     return endpoint
 
@@ -96,6 +117,7 @@ def create_files_router(
     max_file_size: int | None = DEFAULT_MAX_FILE_SIZE,
     dependencies: Sequence[params.Depends] | None = None,
     expose_errors: bool = True,
+    on_usage: OnUsage | None = None,
 ) -> APIRouter:
     """Create a router serving OpenAI's Files API through your callbacks.
 
@@ -123,6 +145,11 @@ def create_files_router(
             `<what failed>: <message>` (for example `File upload failed: disk full`, the 1.x text and
             the default), or with `False` only `File upload failed.`. Tracebacks and exception types
             are never sent; they go to the `fastapi_openai_compat.files` logger.
+        on_usage: called once per finished request with a `UsageRecord` whose operation is
+            `upload_file`, `list_files`, `retrieve_file`, `delete_file` or `retrieve_file_content`
+            (`response_id` the file's id); sync or async, after the answer, never changing it (its
+            exceptions are logged). Requests are also recorded as OpenTelemetry spans and metrics
+            when an OpenTelemetry SDK is configured (see `openai_compat_core.telemetry`).
 
     Callbacks that declare `headers` receive all request headers, credentials included
     (`authorization` carries the client's API key): never log or forward them blindly.
@@ -136,6 +163,7 @@ def create_files_router(
     if max_file_size is not None and max_file_size < 0:
         raise ValueError(f"max_file_size must be a number of bytes >= 0 or None, not {max_file_size}")
     uploader = Uploader(run_file_upload, max_file_size, expose_errors=expose_errors)
+    telemetry = RouterTelemetry(_OPERATIONS["create"], on_usage=on_usage, logger=logger)
     route_tags: list[str | Any] = list(tags or ["openai"])
     # The upload route enforces its own limit as the body streams in, so the generic body limit is off.
     router = new_api_router(dependencies=dependencies, max_body_size=None)
@@ -160,7 +188,13 @@ def create_files_router(
     @router.post("/v1/files", **upload_params, operation_id="openai_files_create")
     @router.post("/files", **upload_params, operation_id="openai_files_create_alias")
     async def create_file(request: Request) -> Response:
-        return json_response(file_json(await uploader.handle(request)))
+        async def work(observed: RequestTelemetry | None) -> Response:
+            file = await uploader.handle(request)
+            if observed is not None:
+                observed.answered(response_id=file.id)
+            return json_response(file_json(file))
+
+        return await telemetry.run(_OPERATIONS["create"], work)
 
     if list_files is not None:
         list_callback = Callback(list_files, optional=("headers",))
@@ -181,10 +215,13 @@ def create_files_router(
             after: str | None = None,
             order: Literal["asc", "desc"] = "desc",
         ) -> Response:
-            with callback_errors("Listing files failed", logger, expose=expose_errors):
-                result = await list_callback(purpose, limit, after, order, headers=request_headers(request.headers))
-                page = file_list(result, limit)
-            return json_response(list_json(page))
+            async def work(observed: RequestTelemetry | None) -> Response:
+                with callback_errors("Listing files failed", logger, expose=expose_errors):
+                    result = await list_callback(purpose, limit, after, order, headers=request_headers(request.headers))
+                    page = file_list(result, limit)
+                return json_response(list_json(page))
+
+            return await telemetry.run(_OPERATIONS["list"], work)
 
     def add_file_routes(
         method: str,
@@ -196,7 +233,7 @@ def create_files_router(
     ) -> None:
         if callback is None:
             return
-        endpoint = _file_id_endpoint(callback, answer, _FAILURES[operation], expose_errors=expose_errors)
+        endpoint = _file_id_endpoint(callback, answer, operation, telemetry, expose_errors=expose_errors)
         responses = {**route_params.pop("responses", {}), 404: _NOT_FOUND_RESPONSE, 500: ERROR_RESPONSES[500]}
         for prefix, alias in (("/v1", ""), ("", "_alias")):
             router.add_api_route(

@@ -8,6 +8,8 @@ from openai_compat_core.chunks import ChunkMapper
 from openai_compat_core.encoding import json_response
 from openai_compat_core.errors import OpenAIHTTPException
 from openai_compat_core.pipeline import Pipeline
+from openai_compat_core.telemetry import RequestTelemetry, current_request
+from openai_compat_responses import telemetry as responses_telemetry
 from openai_compat_responses._objects import encode_text_response, new_id, normalise_response, now, request_settings
 from openai_compat_responses.encoder import ResponseStreamEncoder
 from openai_compat_responses.models import InputItem, Response, ResponseRequest
@@ -39,9 +41,25 @@ class ResponsesPipeline(Pipeline[ResponseRequest]):
 
     def answer_json(self, result: Any, request: ResponseRequest, body: dict[str, Any]) -> StarletteResponse:
         settings = request_settings(body)
+        telemetry = current_request()
         if isinstance(result, Response):
-            return json_response(normalise_response(result, settings))
-        return json_response(encode_text_response(new_id("resp"), request.model, now(), settings, result))
+            data = normalise_response(result, settings)
+            if telemetry is not None:
+                responses_telemetry.response_answered(telemetry, data)
+            return json_response(data)
+        resp_id = new_id("resp")
+        if telemetry is not None:
+            responses_telemetry.text_answered(telemetry, resp_id, request.model, result)
+        return json_response(encode_text_response(resp_id, request.model, now(), settings, result))
+
+    def request_attributes(self, request: ResponseRequest) -> dict[str, Any]:
+        return responses_telemetry.request_attributes(request)
+
+    def content_attributes(self, request: ResponseRequest) -> dict[str, Any]:
+        return responses_telemetry.content_attributes(request)
+
+    def stream_facts(self, encoder: Any, telemetry: RequestTelemetry) -> None:
+        responses_telemetry.stream_answered(encoder, telemetry)
 
     def encoder(self, request: ResponseRequest, body: dict[str, Any], result: Any) -> ResponseStreamEncoder:
         # A whole `Response` streamed keeps its own id from the first event to the last.

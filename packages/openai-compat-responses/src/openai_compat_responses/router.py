@@ -14,6 +14,7 @@ from openai_compat_core.chunks import ChunkMapper, default_chunk_mapper
 from openai_compat_core.models import ErrorResponse
 from openai_compat_core.models_router import ModelCatalog, add_models_routes
 from openai_compat_core.routing import ERROR_RESPONSES, new_api_router
+from openai_compat_core.telemetry import OnUsage
 from openai_compat_responses.conversations import add_conversation_routes
 from openai_compat_responses.models import InputItem, Response, ResponseRequest
 from openai_compat_responses.pipeline import ResponsesPipeline, input_items
@@ -83,6 +84,7 @@ def create_responses_router(
     expose_errors: bool = True,
     store: ResponseStore | None = None,
     store_scope: StoreScope | None = None,
+    on_usage: OnUsage | None = None,
 ) -> APIRouter:
     """Create a router serving OpenAI's Responses API from your `run_response` callback.
 
@@ -131,6 +133,10 @@ def create_responses_router(
             1.x: those fields are only passed to the callback in `body`.
         store_scope: with `store`, `store_scope(request) -> str` (sync or async) tells whose records a
             request may see (for example a hash of its API key); everyone shares them without it.
+        on_usage: called once per finished request (streamed or not; completed, failed or the client
+            gone) with a `UsageRecord`; sync or async, after the answer, never changing it (its
+            exceptions are logged). Requests are also recorded as OpenTelemetry spans and metrics
+            when an OpenTelemetry SDK is configured (see `openai_compat_core.telemetry`).
 
     If the client disconnects before the answer is ready, an async `run_response` is cancelled; a
     sync one cannot be interrupted and its result is dropped. A callback that declares `headers`
@@ -154,6 +160,7 @@ def create_responses_router(
         expose_errors=expose_errors,
         max_body_size=max_body_size,
         chunk_mapper=chunk_mapper,
+        on_usage=on_usage,
         **stateful,
     )
     route_tags: list[Any] = list(tags or ["openai"])
