@@ -97,8 +97,27 @@ def first_paragraph(module: ModuleType) -> str:
     return doc.split("\n\n", 1)[0].replace("\n", " ")
 
 
+def private_base_members(obj: Any) -> list[str]:
+    """The public members a class inherits from private bases (``_`` in their module's path) of its package.
+
+    A class split over private modules (a store's conversation methods in a ``_...`` module) is documented
+    with those members as its own.
+    """
+    if not inspect.isclass(obj):
+        return []
+    package = obj.__module__.split(".")[0]
+    names: list[str] = []
+    for base in obj.__mro__[1:]:
+        parts = base.__module__.split(".")
+        if parts[0] != package or not any(part.startswith("_") for part in parts):
+            continue
+        names += [name for name in vars(base) if not name.startswith("_") and name not in names]
+    return [name for name in names if name not in vars(obj)]
+
+
 def render_section(section: Section, level: int) -> list[str]:
     heading = "#" * level
+    module = _import(section.module)
     lines: list[str] = []
     for kind_name in KINDS:
         names = section.own.get(kind_name, [])
@@ -106,7 +125,11 @@ def render_section(section: Section, level: int) -> list[str]:
             continue
         lines += [f"{heading} {kind_name}", ""]
         for name in names:
-            lines += [f"::: {section.module}.{name}", "    options:", f"      heading_level: {level + 1}", ""]
+            lines += [f"::: {section.module}.{name}", "    options:", f"      heading_level: {level + 1}"]
+            inherited = private_base_members(getattr(module, name))
+            if inherited:
+                lines.append(f"      inherited_members: [{', '.join(inherited)}]")
+            lines.append("")
     if section.reexported:
         lines += [
             f"{heading} Re-exported names",
