@@ -7,6 +7,7 @@ say, are run against a live server instead, and what they print is compared with
 of the same name that the docs show.
 """
 
+import asyncio
 import contextlib
 import importlib.util
 import io
@@ -17,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import httpx
 import openai
 import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
@@ -100,11 +102,27 @@ def run_client() -> RunClient:
         assert DOCUMENTED_URL in source, f"{name} does not talk to {DOCUMENTED_URL}"
         code = compile(source.replace(DOCUMENTED_URL, server.url), str(path), "exec")
         output = io.StringIO()
-        with contextlib.redirect_stdout(output):
-            exec(code, {"__name__": "__main__", "__file__": str(path)})  # noqa: S102 - our own documentation
+        namespace: dict[str, Any] = {"__name__": "__main__", "__file__": str(path)}
+        try:
+            with contextlib.redirect_stdout(output):
+                exec(code, namespace)  # noqa: S102 - our own documentation
+        finally:
+            close_clients(namespace)
         return output.getvalue()
 
     return run
+
+
+def close_clients(namespace: dict[str, Any]) -> None:
+    """Close the HTTP clients a snippet left open at module level (a user's script ends there; a test goes on).
+
+    Otherwise their sockets are closed by the garbage collector during some later test, as a ResourceWarning.
+    """
+    for value in list(namespace.values()):
+        if isinstance(value, (openai.OpenAI, httpx.Client)):
+            value.close()
+        elif isinstance(value, (openai.AsyncOpenAI, httpx.AsyncClient)):
+            asyncio.run(value.close() if isinstance(value, openai.AsyncOpenAI) else value.aclose())
 
 
 @pytest.fixture
