@@ -11,15 +11,13 @@ from starlette.responses import Response
 from openai_compat_chat import telemetry as chat_telemetry
 from openai_compat_chat.encoder import ChatStreamEncoder, new_completion_id
 from openai_compat_chat.models import ChatCompletion, ChatRequest, MessageParam
-from openai_compat_core.bodies import DEFAULT_MAX_BODY_SIZE, request_body_openapi
+from openai_compat_core.bodies import DEFAULT_MAX_BODY_SIZE
 from openai_compat_core.callbacks import ListModelsFn, PostHook, PreHook
 from openai_compat_core.chunks import ChunkMapper, default_chunk_mapper
 from openai_compat_core.encoding import json_response
 from openai_compat_core.errors import OpenAIHTTPException
-from openai_compat_core.models import ErrorResponse
-from openai_compat_core.models_router import ModelCatalog, add_models_routes
 from openai_compat_core.pipeline import Pipeline
-from openai_compat_core.routing import ERROR_RESPONSES, new_api_router
+from openai_compat_core.pipeline_router import PipelineRoute, model_check, pipeline_router
 from openai_compat_core.sse import COMPACT_DONE_FRAME, DONE_FRAME
 from openai_compat_core.telemetry import OnUsage, RequestTelemetry, current_request
 
@@ -76,6 +74,22 @@ Fields other than `model`, `messages` and `stream` (`temperature`, `tools`, `str
 are passed on to the pipeline. See the
 [OpenAI reference](https://platform.openai.com/docs/api-reference/chat/create).
 """
+
+
+_ROUTE = PipelineRoute(
+    path="/chat/completions",
+    operation_id="openai_chat_completions",
+    summary="Create chat completion",
+    description=_DESCRIPTION,
+    response_model=ChatCompletion,
+    models_prefix="openai",
+    responses={
+        200: {
+            "description": "A `chat.completion` object, or an event stream of `chat.completion.chunk` objects.",
+            "content": {"text/event-stream": {"schema": _STREAM_EVENT}},
+        }
+    },
+)
 
 
 def _include_usage(chat_req: ChatRequest) -> bool:
@@ -233,50 +247,25 @@ def create_chat_completion_router(
         callback=run_completion,
         pre_hook=pre_hook,
         post_hook=post_hook,
-        catalog=ModelCatalog(list_models, owned_by=owned_by, expose_errors=expose_errors) if validate_model else None,
+        catalog=model_check(list_models, validate_model, owned_by=owned_by, expose_errors=expose_errors),
         logger=logger,
         expose_errors=expose_errors,
         max_body_size=max_body_size,
+        on_usage=on_usage,
         chunk_mapper=chunk_mapper,
         done_frame=(DONE_FRAME if openai_done_frame else COMPACT_DONE_FRAME) if done_frame else None,
         role_on_every_delta=role_on_every_delta,
-        on_usage=on_usage,
     )
-    route_tags: list[Any] = list(tags or ["openai"])
-    router = new_api_router(dependencies=dependencies, max_body_size=max_body_size)
-    route_params: dict[str, Any] = {
-        "methods": ["POST"],
-        "response_model": ChatCompletion,
-        "tags": route_tags,
-        "summary": "Create chat completion",
-        "description": _DESCRIPTION,
-        "responses": {
-            200: {
-                "description": "A `chat.completion` object, or an event stream of `chat.completion.chunk` objects.",
-                "content": {"text/event-stream": {"schema": _STREAM_EVENT}},
-            },
-            404: {"model": ErrorResponse, "description": "Unknown model (with `validate_model=True`)."},
-            **ERROR_RESPONSES,
-        },
-        "openapi_extra": request_body_openapi(ChatRequest),
-    }
-    # `/v1` first: FastAPI tries a request on every route before the one that matches.
-    router.add_api_route(
-        "/v1/chat/completions", pipeline.endpoint, operation_id="openai_chat_completions", **route_params
+    return pipeline_router(
+        pipeline,
+        _ROUTE,
+        models=list_models if include_models_endpoints else None,
+        owned_by=owned_by,
+        tags=tags,
+        dependencies=dependencies,
+        max_body_size=max_body_size,
+        expose_errors=expose_errors,
     )
-    router.add_api_route(
-        "/chat/completions", pipeline.endpoint, operation_id="openai_chat_completions_alias", **route_params
-    )
-    if include_models_endpoints:
-        add_models_routes(
-            router,
-            list_models=list_models,
-            owned_by=owned_by,
-            tags=route_tags,
-            operation_id_prefix="openai",
-            expose_errors=expose_errors,
-        )
-    return router
 
 
 create_openai_router = create_chat_completion_router

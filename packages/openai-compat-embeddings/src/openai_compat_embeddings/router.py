@@ -10,13 +10,11 @@ from fastapi import APIRouter, params
 from starlette.requests import Request
 from starlette.responses import Response
 
-from openai_compat_core.bodies import DEFAULT_MAX_BODY_SIZE, request_body_openapi
+from openai_compat_core.bodies import DEFAULT_MAX_BODY_SIZE
 from openai_compat_core.callbacks import ListModelsFn, PostHook, PreHook
 from openai_compat_core.errors import OpenAIHTTPException
-from openai_compat_core.models import ErrorResponse
-from openai_compat_core.models_router import ModelCatalog, add_models_routes
 from openai_compat_core.pipeline import Pipeline
-from openai_compat_core.routing import ERROR_RESPONSES, new_api_router
+from openai_compat_core.pipeline_router import PipelineRoute, model_check, pipeline_router
 from openai_compat_core.semconv import read_integer
 from openai_compat_core.telemetry import OnUsage, current_request
 from openai_compat_embeddings.encoding import PiecesResponse, encode_embeddings_pieces
@@ -80,6 +78,16 @@ def _fit(vectors: Vectors, dimensions: int | None, model: str) -> Vectors:
             code="invalid_value",
         )
     return vectors.shortened(dimensions)
+
+
+_ROUTE = PipelineRoute(
+    path="/embeddings",
+    operation_id="openai_embeddings",
+    summary="Create embeddings",
+    description="Embeds the input (texts or token ids) for OpenAI embeddings API clients.",
+    response_model=EmbeddingResponse,
+    models_prefix="embeddings_openai",
+)
 
 
 class EmbeddingsPipeline(Pipeline[EmbeddingRequest]):
@@ -205,43 +213,22 @@ def create_embeddings_router(
         callback=run_embeddings,
         pre_hook=pre_hook,
         post_hook=post_hook,
-        catalog=ModelCatalog(list_models, owned_by=owned_by, expose_errors=expose_errors)
-        if list_models is not None and validate_model
-        else None,
+        catalog=model_check(list_models, validate_model, owned_by=owned_by, expose_errors=expose_errors),
         logger=logger,
         expose_errors=expose_errors,
         max_body_size=max_body_size,
         on_usage=on_usage,
     )
-    route_tags: list[Any] = list(tags or ["openai"])
-    router = new_api_router(dependencies=dependencies, max_body_size=max_body_size)
-    responses: dict[int | str, dict[str, Any]] = dict(ERROR_RESPONSES)
-    if validate_model:
-        responses[404] = {"model": ErrorResponse, "description": "Unknown model."}
-    route_params: dict[str, Any] = {
-        "methods": ["POST"],
-        "response_model": EmbeddingResponse,
-        "tags": route_tags,
-        "summary": "Create embeddings",
-        "description": "Embeds the input (texts or token ids) for OpenAI embeddings API clients.",
-        "responses": responses,
-        "openapi_extra": request_body_openapi(EmbeddingRequest),
-    }
-    # `/v1` first: FastAPI tries a request on every route before the one that matches.
-    for path, operation_id in (("/v1/embeddings", "openai_embeddings"), ("/embeddings", "openai_embeddings_alias")):
-        router.add_api_route(path, pipeline.endpoint, operation_id=operation_id, **route_params)
-
-    if include_models_endpoints and list_models is not None:
-        # Added to this router itself (they take its dependencies), after the route most requests take.
-        add_models_routes(
-            router,
-            list_models=list_models,
-            owned_by=owned_by,
-            tags=route_tags,
-            operation_id_prefix="embeddings_openai",
-            expose_errors=expose_errors,
-        )
-    return router
+    return pipeline_router(
+        pipeline,
+        _ROUTE,
+        models=list_models if include_models_endpoints else None,
+        owned_by=owned_by,
+        tags=tags,
+        dependencies=dependencies,
+        max_body_size=max_body_size,
+        expose_errors=expose_errors,
+    )
 
 
 __all__ = [

@@ -4,19 +4,20 @@
 
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Generator, Sequence
+from dataclasses import replace
 from typing import Any, Protocol
 
 from fastapi import APIRouter, params
 
-from openai_compat_core.bodies import DEFAULT_MAX_BODY_SIZE, request_body_openapi
+from openai_compat_core.bodies import DEFAULT_MAX_BODY_SIZE
 from openai_compat_core.callbacks import ListModelsFn, PostHook, PreHook
 from openai_compat_core.chunks import ChunkMapper, default_chunk_mapper
 from openai_compat_core.models import ErrorResponse
-from openai_compat_core.models_router import ModelCatalog, add_models_routes
-from openai_compat_core.routing import ERROR_RESPONSES, new_api_router
+from openai_compat_core.pipeline_router import PipelineRoute, model_check, pipeline_router
+from openai_compat_core.routing import ERROR_RESPONSES
 from openai_compat_core.telemetry import OnUsage
 from openai_compat_responses.conversations import add_conversation_routes
-from openai_compat_responses.models import InputItem, Response, ResponseRequest
+from openai_compat_responses.models import InputItem, Response
 from openai_compat_responses.pipeline import ResponsesPipeline, input_items
 from openai_compat_responses.routes import add_response_routes
 from openai_compat_responses.stateful import StatefulResponsesPipeline, StoreScope
@@ -66,6 +67,32 @@ _STREAM_EVENT: dict[str, Any] = {
         "data": {"type": "string", "description": "The event object as JSON; its `type` repeats the event type."},
     },
 }
+
+
+_ROUTE = PipelineRoute(
+    path="/responses",
+    operation_id="openai_responses",
+    summary="Create response",
+    description=(
+        "Generates a response for OpenAI Responses API compatible clients. "
+        "Supports non-streaming and named SSE streaming event formats."
+    ),
+    response_model=Response,
+    models_prefix="responses_openai",
+    responses={
+        200: {
+            "description": "The response object, or with `stream: true` its events (`text/event-stream`).",
+            "content": {"text/event-stream": {"schema": _STREAM_EVENT}},
+        }
+    },
+)
+_STATEFUL_ROUTE = replace(
+    _ROUTE,
+    responses={
+        **_ROUTE.responses,
+        503: {"model": ErrorResponse, "description": "The response store cannot answer now."},
+    },
+)
 
 
 def create_responses_router(
@@ -155,56 +182,31 @@ def create_responses_router(
         callback=run_response,
         pre_hook=pre_hook,
         post_hook=post_hook,
-        catalog=ModelCatalog(list_models, owned_by=owned_by, expose_errors=expose_errors) if validate_model else None,
+        catalog=model_check(list_models, validate_model, owned_by=owned_by, expose_errors=expose_errors),
         logger=logger,
         expose_errors=expose_errors,
         max_body_size=max_body_size,
-        chunk_mapper=chunk_mapper,
         on_usage=on_usage,
+        chunk_mapper=chunk_mapper,
         **stateful,
     )
-    route_tags: list[Any] = list(tags or ["openai"])
-    router = new_api_router(dependencies=dependencies, max_body_size=max_body_size)
-    responses: dict[int | str, dict[str, Any]] = {
-        200: {
-            "description": "The response object, or with `stream: true` its events (`text/event-stream`).",
-            "content": {"text/event-stream": {"schema": _STREAM_EVENT}},
-        },
-        **ERROR_RESPONSES,
-    }
-    if validate_model:
-        responses[404] = {"model": ErrorResponse, "description": "Unknown model."}
-    if store is not None:
-        responses[503] = {"model": ErrorResponse, "description": "The response store cannot answer now."}
-    route_params: dict[str, Any] = {
-        "methods": ["POST"],
-        "response_model": Response,
-        "tags": route_tags,
-        "summary": "Create response",
-        "description": (
-            "Generates a response for OpenAI Responses API compatible clients. "
-            "Supports non-streaming and named SSE streaming event formats."
-        ),
-        "responses": responses,
-        "openapi_extra": request_body_openapi(ResponseRequest),
-    }
-    # `/v1` first: FastAPI tries a request on every route before the one that matches.
-    for path, operation_id in (("/v1/responses", "openai_responses"), ("/responses", "openai_responses_alias")):
-        router.add_api_route(path, pipeline.endpoint, operation_id=operation_id, **route_params)
-    if isinstance(pipeline, StatefulResponsesPipeline):
-        add_response_routes(router, pipeline, tags=route_tags, responses=dict(ERROR_RESPONSES))
-        add_conversation_routes(router, pipeline, tags=route_tags, responses=dict(ERROR_RESPONSES))
-    if include_models_endpoints:
-        # Added to this router itself (they take its dependencies), after the route most requests take.
-        add_models_routes(
-            router,
-            list_models=list_models,
-            owned_by=owned_by,
-            tags=route_tags,
-            operation_id_prefix="responses_openai",
-            expose_errors=expose_errors,
-        )
-    return router
+
+    def stateful_routes(router: APIRouter, route_tags: list[Any]) -> None:
+        if isinstance(pipeline, StatefulResponsesPipeline):
+            add_response_routes(router, pipeline, tags=route_tags, responses=dict(ERROR_RESPONSES))
+            add_conversation_routes(router, pipeline, tags=route_tags, responses=dict(ERROR_RESPONSES))
+
+    return pipeline_router(
+        pipeline,
+        _STATEFUL_ROUTE if store is not None else _ROUTE,
+        models=list_models if include_models_endpoints else None,
+        owned_by=owned_by,
+        tags=tags,
+        dependencies=dependencies,
+        max_body_size=max_body_size,
+        expose_errors=expose_errors,
+        extra_routes=stateful_routes,
+    )
 
 
 __all__ = [
