@@ -41,14 +41,12 @@ def test_openai_done_frame(serve: Any) -> None:
     assert body.endswith("\n\ndata: [DONE]\n\n")
 
 
-def test_the_thread_bound_set_in_the_lifespan(snippet: Any) -> None:
-    from fastapi.testclient import TestClient
-
+async def test_the_thread_bound_set_in_the_lifespan(snippet: Any, asgi_client: Any) -> None:
     from openai_compat_core import stream_thread_limiter
 
     module = snippet("streaming/thread_bound.py")
-    with TestClient(module.app) as client:  # runs the lifespan on the client's event loop
+    async with module.lifespan(module.app), asgi_client(module.app) as client:  # the lifespan, as a server runs it
+        assert stream_thread_limiter().total_tokens == 200
         body = {"model": "demo", "messages": [{"role": "user", "content": "hi"}], "stream": True}
-        answer = client.post("/v1/chat/completions", json=body)
+        answer = await client.post("/v1/chat/completions", json=body)
         assert "thread." in answer.text
-        assert client.portal.call(lambda: stream_thread_limiter().total_tokens) == 200
