@@ -4,6 +4,7 @@ Each step a test waits for is a hand-off: callbacks block on `threading.Event`s 
 `ObservedStore` tells the test when a response reached a status.
 """
 
+import inspect
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, get_args
@@ -361,6 +362,10 @@ def agent_turns(model: str, items: list[Any], body: dict[str, Any]) -> Any:
     return " | ".join(said + [str(output) for output in outputs])
 
 
+@pytest.mark.skipif(
+    "auto_previous_response_id" not in inspect.signature(agents.Runner.run_streamed).parameters,
+    reason="this Agents SDK release predates auto_previous_response_id (0.10); the newest one runs this test",
+)
 async def test_the_agents_sdk_chains_turns_with_previous_response_id(live_server: Callable[[Any], LiveServer]) -> None:
     agents.set_tracing_disabled(True)  # tracing would export to api.openai.com
     seen: list[list[Any]] = []
