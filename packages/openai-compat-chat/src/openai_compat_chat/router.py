@@ -21,7 +21,8 @@ from openai_compat_core.models_router import ModelCatalog, add_models_routes
 from openai_compat_core.pipeline import Pipeline
 from openai_compat_core.routing import ERROR_RESPONSES, new_api_router
 from openai_compat_core.sse import COMPACT_DONE_FRAME, DONE_FRAME
-from openai_compat_core.telemetry import OnUsage, RequestTelemetry, current_request
+from openai_compat_core.telemetry import RequestTelemetry, current_request
+from openai_compat_core.usage import OnUsage
 
 logger = logging.getLogger("fastapi_openai_compat.chat_completions")
 

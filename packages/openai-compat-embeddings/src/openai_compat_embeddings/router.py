@@ -18,7 +18,8 @@ from openai_compat_core.models_router import ModelCatalog, add_models_routes
 from openai_compat_core.pipeline import Pipeline
 from openai_compat_core.routing import ERROR_RESPONSES, new_api_router
 from openai_compat_core.semconv import read_integer
-from openai_compat_core.telemetry import OnUsage, current_request
+from openai_compat_core.telemetry import current_request
+from openai_compat_core.usage import OnUsage
 from openai_compat_embeddings.encoding import PiecesResponse, encode_embeddings_pieces
 from openai_compat_embeddings.models import EmbeddingRequest, EmbeddingResponse
 from openai_compat_embeddings.validation import (

@@ -14,7 +14,7 @@ from openai_compat_core.chunks import ChunkMapper, default_chunk_mapper
 from openai_compat_core.models import ErrorResponse
 from openai_compat_core.models_router import ModelCatalog, add_models_routes
 from openai_compat_core.routing import ERROR_RESPONSES, new_api_router
-from openai_compat_core.telemetry import OnUsage
+from openai_compat_core.usage import OnUsage
 from openai_compat_responses.conversations import add_conversation_routes
 from openai_compat_responses.models import InputItem, Response, ResponseRequest
 from openai_compat_responses.pipeline import ResponsesPipeline, input_items
