@@ -19,16 +19,16 @@ from openai_compat_core import (
     DEFAULT_MAX_STREAM_THREADS,
     EventStreamResponse,
     OpenAIHTTPException,
+    _thread_stream,
     stream_thread_limiter,
 )
-from openai_compat_core import streaming as streaming_module
+from openai_compat_core.collect import run_to_end
 from openai_compat_core.producer import (
     MAX_STREAM_THREADS_ENV,
     STREAM_WAIT_TIMEOUT_ENV,
     Handoff,
 )
 from openai_compat_core.sse import data_frame
-from openai_compat_core.streaming import run_to_end
 
 BACKENDS = ["asyncio", "trio"]
 WAIT = 10.0  # seconds before a test that waits for something that never happens fails
@@ -549,7 +549,7 @@ def test_a_client_that_stops_reading_stops_a_fast_generator(backend: str, monkey
             super().__init__(maxsize)
             handoffs.append(self)
 
-    monkeypatch.setattr(streaming_module, "Handoff", RecordedHandoff)
+    monkeypatch.setattr(_thread_stream, "Handoff", RecordedHandoff)
     source = Source(chunks=1_000_000)
     max_buffered = 8
 

@@ -10,8 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from openai_compat_core import EventStreamResponse
-from openai_compat_core import streaming as streaming_module
+from openai_compat_core import EventStreamResponse, _thread_stream
 from openai_compat_core.producer import Handoff
 from openai_compat_core.sse import data_frame
 from openai_compat_core.testing import LiveServer, RequestWatch
@@ -249,7 +248,7 @@ def test_slow_client_applies_back_pressure_to_a_fast_sync_generator(
             super().__init__(maxsize)
             handoffs.append(self)
 
-    monkeypatch.setattr(streaming_module, "Handoff", RecordedHandoff)
+    monkeypatch.setattr(_thread_stream, "Handoff", RecordedHandoff)
     tracker = Tracker()
     payload = "y" * 1024
 

@@ -18,7 +18,8 @@ from openai_compat_core.errors import callback_errors
 from openai_compat_core.producer import stream_thread_limiter
 from openai_compat_core.semconv import error_type, read_integer, read_number, read_strings, token_counts
 from openai_compat_core.sse import data_frame
-from openai_compat_core.telemetry import RequestTelemetry, RouterTelemetry, UsageRecord
+from openai_compat_core.telemetry import RequestTelemetry, RouterTelemetry
+from openai_compat_core.usage import UsageRecord
 
 LOG = logging.getLogger("test.telemetry")
 WAIT = 10.0  # reached only when something hangs

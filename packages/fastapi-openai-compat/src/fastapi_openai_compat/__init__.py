@@ -42,7 +42,7 @@ from openai_compat_core.callbacks import ListModelsFn, PostHook, PreHook
 from openai_compat_core.errors import OpenAIHTTPException
 from openai_compat_core.models import ModelObject, ModelsResponse, OpenAIBaseModel
 from openai_compat_core.models_router import create_models_router
-from openai_compat_core.telemetry import OnUsage, UsageRecord
+from openai_compat_core.usage import OnUsage, UsageRecord
 from openai_compat_embeddings import (
     Embedding,
     EmbeddingRequest,

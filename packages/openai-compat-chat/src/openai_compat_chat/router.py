@@ -19,7 +19,8 @@ from openai_compat_core.errors import OpenAIHTTPException
 from openai_compat_core.pipeline import Pipeline
 from openai_compat_core.pipeline_router import PipelineRoute, model_check, pipeline_router
 from openai_compat_core.sse import COMPACT_DONE_FRAME, DONE_FRAME
-from openai_compat_core.telemetry import OnUsage, RequestTelemetry, current_request
+from openai_compat_core.telemetry import RequestTelemetry, current_request
+from openai_compat_core.usage import OnUsage
 
 logger = logging.getLogger("fastapi_openai_compat.chat_completions")
 

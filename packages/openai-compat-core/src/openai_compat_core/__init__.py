@@ -20,7 +20,7 @@ from openai_compat_core.models_router import create_models_router
 from openai_compat_core.producer import DEFAULT_MAX_STREAM_THREADS, DEFAULT_STREAM_WAIT_TIMEOUT, stream_thread_limiter
 from openai_compat_core.routing import new_api_router
 from openai_compat_core.streaming import EventStreamResponse, StreamEncoder
-from openai_compat_core.telemetry import OnUsage, UsageRecord
+from openai_compat_core.usage import OnUsage, UsageRecord
 from openai_compat_core.version import __version__
 
 __all__ = [

@@ -13,9 +13,14 @@ while nothing is configured, the providers are looked up on every request for a 
 """
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from openai_compat_core.semconv import as_json, failure_cause, is_server_fault, token_counts
 from openai_compat_core.version import __version__
+
+if TYPE_CHECKING:
+    from openai_compat_core.telemetry import RequestTelemetry
+    from openai_compat_core.usage import Status
 
 SCOPE = "openai_compat_core"
 """The instrumentation scope of every span and instrument (the `otel.scope.name` exporters show)."""
@@ -172,6 +177,61 @@ def end_span(span: Any, attributes: Mapping[str, Any], error: BaseException | No
     span.end()
 
 
+def record(
+    observed: "RequestTelemetry",
+    status: "Status",
+    error: BaseException | None,
+    kind: str | None,
+    *,
+    duration: float,
+    first: float | None,
+) -> None:
+    """End a finished request's span with what it answered, and record its metrics (`observed.otel` is set)."""
+    otel = observed.otel
+    assert otel is not None  # noqa: S101 - checked by the caller
+    given, made = token_counts(observed.usage)
+    span = observed.span
+    if span is not None:
+        names: dict[str, Any] = {}
+        if observed.response_id is not None:
+            names["gen_ai.response.id"] = observed.response_id
+        if observed.response_model is not None:
+            names["gen_ai.response.model"] = observed.response_model
+        if observed.finish_reasons:
+            names["gen_ai.response.finish_reasons"] = observed.finish_reasons
+        if given is not None:
+            names["gen_ai.usage.input_tokens"] = given
+        if made is not None:
+            names["gen_ai.usage.output_tokens"] = made
+        if first is not None:
+            names["gen_ai.response.time_to_first_chunk"] = first
+        if kind is not None:
+            names["error.type"] = kind
+        if observed.output is not None:
+            names["gen_ai.output.messages"] = as_json(observed.output)
+        cause = failure_cause(error) if error is not None else None
+        end_span(span, names, cause, error is not None and is_server_fault(error))
+    instruments = otel.instruments
+    if instruments is None:
+        return
+    labels: dict[str, Any] = {"gen_ai.operation.name": observed.operation}
+    if observed.model is not None:
+        labels["gen_ai.request.model"] = observed.model
+    if observed.response_model is not None:
+        labels["gen_ai.response.model"] = observed.response_model
+    if kind is not None:
+        labels["error.type"] = kind
+    instruments.duration.record(duration, labels)
+    if first is not None and status == "completed":
+        instruments.first_token.record(first, labels)
+        if made is not None and made > 1:
+            instruments.per_token.record((duration - first) / (made - 1), labels)
+    if given is not None:
+        instruments.tokens.record(given, {**labels, "gen_ai.token.type": "input"})
+    if made is not None:
+        instruments.tokens.record(made, {**labels, "gen_ai.token.type": "output"})
+
+
 def _is_http_error(error: BaseException) -> bool:
     return isinstance(getattr(error, "status_code", None), int)
 
@@ -195,6 +255,7 @@ __all__ = [
     "available",
     "detach",
     "end_span",
+    "record",
     "refresh",
     "start_span",
     "state",

@@ -33,11 +33,13 @@ from starlette.responses import Response
 from openai_compat_core.bodies import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_JSON_DEPTH, read_json_body
 from openai_compat_core.callbacks import Callback, PostHook, PreHook, ensure_async, request_headers, run_hook
 from openai_compat_core.cancellation import cancel_on_disconnect
+from openai_compat_core.collect import run_to_end
 from openai_compat_core.encoding import json_response
 from openai_compat_core.errors import OpenAIHTTPException, callback_errors
 from openai_compat_core.models_router import ModelCatalog
-from openai_compat_core.streaming import EventStreamResponse, StreamEncoder, run_to_end
-from openai_compat_core.telemetry import OnUsage, RequestTelemetry, RouterTelemetry, current_request
+from openai_compat_core.streaming import EventStreamResponse, StreamEncoder
+from openai_compat_core.telemetry import RequestTelemetry, RouterTelemetry, current_request
+from openai_compat_core.usage import OnUsage
 
 RequestT = TypeVar("RequestT", bound=BaseModel)
 

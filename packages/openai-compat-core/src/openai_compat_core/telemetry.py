@@ -11,13 +11,14 @@ Every router of this project records its requests here, the same way:
   SDK configured after the first thousand requests is noticed within 16 requests).
 - With `on_usage=` given to a router factory, the callback gets one `UsageRecord` per finished
   request (stream or not; completed, failed or disconnected), after the answer: it never delays or
-  breaks it (its exceptions are logged).
+  breaks it (its exceptions are logged). The record's types are in `openai_compat_core.usage`.
 - Prompts and outputs are recorded (`gen_ai.input.messages`, `gen_ai.output.messages`,
   `gen_ai.system_instructions`) only when `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` is `true`.
 
 API packages tell what is theirs through `openai_compat_core.pipeline.Pipeline`'s hooks and
 `RequestTelemetry.answered`, with the values of `openai_compat_core.semconv`; the request pipeline
-and `EventStreamResponse` drive the rest.
+and `EventStreamResponse` drive the rest. What a finished request's span and metrics get is written
+by `openai_compat_core._otel.record`.
 """
 
 import contextvars
@@ -26,8 +27,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any
 
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
@@ -36,54 +36,11 @@ from openai_compat_core import _otel
 from openai_compat_core.callbacks import ensure_async
 from openai_compat_core.errors import exception_to_response
 from openai_compat_core.producer import running_asyncio
-from openai_compat_core.semconv import DISCONNECTED, as_json, error_type, failure_cause, is_server_fault, token_counts
+from openai_compat_core.semconv import DISCONNECTED, error_type
+from openai_compat_core.usage import OnUsage, Status, UsageRecord
 
 CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 """`true` records prompts and outputs on spans (the GenAI conventions' opt-in); read when a router is made."""
-
-Status = Literal["completed", "failed", "disconnected"]
-"""How a request ended: answered in full, failed (an error answer or a failed stream), or its client left."""
-
-
-@dataclass(frozen=True)
-class UsageRecord:
-    """One finished request, as `on_usage` receives it.
-
-    Attributes:
-        operation: `chat` (Chat Completions and Responses), `embeddings`, or a Files operation
-            (`upload_file`, `list_files`, `retrieve_file`, `delete_file`, `retrieve_file_content`).
-        model: the model the client asked for (`None` when the request had none, or could not be read).
-        response_id: the id of the answer (`chatcmpl-...`, `resp_...`, a file id), when there is one.
-        usage: the token usage the callback reported, in the API's own terms (`prompt_tokens` and
-            `completion_tokens`, or `input_tokens` and `output_tokens`), or `None`.
-        duration: seconds from the request's arrival to the end of its answer (a stream's last byte).
-        time_to_first_token: for a stream, seconds until the callback's first chunk; else `None`.
-        status: `completed`, `failed` or `disconnected`.
-        stream: whether the answer was streamed.
-        error_type: why it failed or stopped: the callback's exception class, the status code of an
-            HTTP error (`"404"`), `client_disconnected`, or the cancellation's class when the server
-            cancelled the request (shutting down); `None` when it completed.
-    """
-
-    operation: str
-    model: str | None
-    response_id: str | None
-    usage: dict[str, Any] | None
-    duration: float
-    time_to_first_token: float | None
-    status: Status
-    stream: bool = False
-    error_type: str | None = None
-
-
-class OnUsage(Protocol):
-    """`on_usage(record)`: called once per finished request with its `UsageRecord`; sync or async.
-
-    A sync callable runs in the thread pool. It is called after the answer, so it never delays it;
-    an exception it raises is logged and changes nothing else.
-    """
-
-    def __call__(self, record: UsageRecord, /) -> Any: ...
 
 
 def capture_content() -> bool:
@@ -342,7 +299,7 @@ class RequestTelemetry:
             kind = DISCONNECTED
         if self.otel is not None:
             try:
-                self._record(status, error, kind, duration, first)
+                _otel.record(self, status, error, kind, duration=duration, first=first)
             except Exception:
                 self.router.logger.exception("Recording the request's telemetry failed")
         if self.router.deliver is not None:
@@ -368,53 +325,6 @@ class RequestTelemetry:
         except Exception:
             self.router.logger.exception("on_usage raised")
 
-    def _record(
-        self, status: Status, error: BaseException | None, kind: str | None, duration: float, first: float | None
-    ) -> None:
-        otel = self.otel
-        assert otel is not None  # noqa: S101 - checked by the caller
-        given, made = token_counts(self.usage)
-        span = self.span
-        if span is not None:
-            names: dict[str, Any] = {}
-            if self.response_id is not None:
-                names["gen_ai.response.id"] = self.response_id
-            if self.response_model is not None:
-                names["gen_ai.response.model"] = self.response_model
-            if self.finish_reasons:
-                names["gen_ai.response.finish_reasons"] = self.finish_reasons
-            if given is not None:
-                names["gen_ai.usage.input_tokens"] = given
-            if made is not None:
-                names["gen_ai.usage.output_tokens"] = made
-            if first is not None:
-                names["gen_ai.response.time_to_first_chunk"] = first
-            if kind is not None:
-                names["error.type"] = kind
-            if self.output is not None:
-                names["gen_ai.output.messages"] = as_json(self.output)
-            cause = failure_cause(error) if error is not None else None
-            _otel.end_span(span, names, cause, error is not None and is_server_fault(error))
-        instruments = otel.instruments
-        if instruments is None:
-            return
-        labels: dict[str, Any] = {"gen_ai.operation.name": self.operation}
-        if self.model is not None:
-            labels["gen_ai.request.model"] = self.model
-        if self.response_model is not None:
-            labels["gen_ai.response.model"] = self.response_model
-        if kind is not None:
-            labels["error.type"] = kind
-        instruments.duration.record(duration, labels)
-        if first is not None and status == "completed":
-            instruments.first_token.record(first, labels)
-            if made is not None and made > 1:
-                instruments.per_token.record((duration - first) / (made - 1), labels)
-        if given is not None:
-            instruments.tokens.record(given, {**labels, "gen_ai.token.type": "input"})
-        if made is not None:
-            instruments.tokens.record(made, {**labels, "gen_ai.token.type": "output"})
-
 
 def _later(deliver: Callable[[UsageRecord], Coroutine[Any, Any, None]], record: UsageRecord) -> None:
     """Run `deliver(record)` as a task of its own, after what the current task is doing (the answer)."""
@@ -429,13 +339,4 @@ def _later(deliver: Callable[[UsageRecord], Coroutine[Any, Any, None]], record: 
     trio.lowlevel.spawn_system_task(deliver, record)
 
 
-__all__ = [
-    "CAPTURE_CONTENT_ENV",
-    "OnUsage",
-    "RequestTelemetry",
-    "RouterTelemetry",
-    "Status",
-    "UsageRecord",
-    "capture_content",
-    "current_request",
-]
+__all__ = ["CAPTURE_CONTENT_ENV", "RequestTelemetry", "RouterTelemetry", "capture_content", "current_request"]

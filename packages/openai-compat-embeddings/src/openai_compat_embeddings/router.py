@@ -16,7 +16,8 @@ from openai_compat_core.errors import OpenAIHTTPException
 from openai_compat_core.pipeline import Pipeline
 from openai_compat_core.pipeline_router import PipelineRoute, model_check, pipeline_router
 from openai_compat_core.semconv import read_integer
-from openai_compat_core.telemetry import OnUsage, current_request
+from openai_compat_core.telemetry import current_request
+from openai_compat_core.usage import OnUsage
 from openai_compat_embeddings.encoding import PiecesResponse, encode_embeddings_pieces
 from openai_compat_embeddings.models import EmbeddingRequest, EmbeddingResponse
 from openai_compat_embeddings.validation import (

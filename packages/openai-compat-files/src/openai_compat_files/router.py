@@ -12,7 +12,8 @@ from openai_compat_core.encoding import json_response
 from openai_compat_core.errors import callback_errors
 from openai_compat_core.models import ErrorResponse
 from openai_compat_core.routing import ERROR_RESPONSES, new_api_router
-from openai_compat_core.telemetry import OnUsage, RequestTelemetry, RouterTelemetry
+from openai_compat_core.telemetry import RequestTelemetry, RouterTelemetry
+from openai_compat_core.usage import OnUsage
 from openai_compat_files._answers import (
     content_response,
     deleted,

@@ -15,7 +15,7 @@ from openai_compat_core.chunks import ChunkMapper, default_chunk_mapper
 from openai_compat_core.models import ErrorResponse
 from openai_compat_core.pipeline_router import PipelineRoute, model_check, pipeline_router
 from openai_compat_core.routing import ERROR_RESPONSES
-from openai_compat_core.telemetry import OnUsage
+from openai_compat_core.usage import OnUsage
 from openai_compat_responses.conversations import add_conversation_routes
 from openai_compat_responses.models import InputItem, Response
 from openai_compat_responses.pipeline import ResponsesPipeline, input_items

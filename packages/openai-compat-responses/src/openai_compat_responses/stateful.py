@@ -29,10 +29,11 @@ from starlette.responses import Response as StarletteResponse
 
 from openai_compat_core.callbacks import ensure_async
 from openai_compat_core.cancellation import cancel_on_disconnect
+from openai_compat_core.collect import run_to_end
 from openai_compat_core.encoding import json_response
 from openai_compat_core.errors import callback_errors
 from openai_compat_core.producer import running_asyncio
-from openai_compat_core.streaming import EventStreamResponse, run_to_end
+from openai_compat_core.streaming import EventStreamResponse
 from openai_compat_responses._objects import (
     build_response,
     message_item,
