@@ -143,7 +143,7 @@ class ChatPipeline(Pipeline[ChatRequest]):
             return json_response(result)
         completion_id = new_completion_id()
         if telemetry is not None:
-            chat_telemetry.text_answered(telemetry, completion_id, request.model, result)
+            telemetry.answered_text(completion_id, request.model, result)
         return _text_completion(result, request.model, completion_id)
 
     def request_attributes(self, request: ChatRequest) -> dict[str, Any]:

@@ -120,16 +120,6 @@ def _call_parts(calls: Any) -> list[dict[str, Any]]:
     return parts
 
 
-def text_answered(telemetry: RequestTelemetry, completion_id: str, model: str, text: str) -> None:
-    """A whole answer given as text."""
-    telemetry.answered(
-        response_id=completion_id,
-        response_model=model,
-        finish_reasons=("stop",),
-        output=lambda: [{"role": "assistant", "parts": text_parts(text), "finish_reason": "stop"}],
-    )
-
-
 def completion_answered(telemetry: RequestTelemetry, completion: ChatCompletion) -> None:
     """A whole answer given as a `ChatCompletion`."""
     telemetry.answered(
@@ -159,5 +149,4 @@ __all__ = [
     "output_messages",
     "request_attributes",
     "stream_answered",
-    "text_answered",
 ]

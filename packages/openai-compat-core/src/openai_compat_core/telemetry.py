@@ -36,7 +36,7 @@ from openai_compat_core import _otel
 from openai_compat_core.callbacks import ensure_async
 from openai_compat_core.errors import exception_to_response
 from openai_compat_core.producer import running_asyncio
-from openai_compat_core.semconv import DISCONNECTED, error_type
+from openai_compat_core.semconv import DISCONNECTED, error_type, text_parts
 from openai_compat_core.usage import OnUsage, Status, UsageRecord
 
 CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
@@ -237,6 +237,15 @@ class RequestTelemetry:
             self.usage = dict(usage)
         if self.capture and output is not None:
             self.output = output()
+
+    def answered_text(self, response_id: str, model: str, text: str) -> None:
+        """Note a whole answer given as text: one assistant message, finish reason `stop`."""
+        self.answered(
+            response_id=response_id,
+            response_model=model,
+            finish_reasons=("stop",),
+            output=lambda: [{"role": "assistant", "parts": text_parts(text), "finish_reason": "stop"}],
+        )
 
     def read(self, encoder: Any, reader: Callable[[Any, "RequestTelemetry"], None]) -> None:
         """Let `reader(encoder, self)` note what an encoder's stream answered; its exceptions are logged."""

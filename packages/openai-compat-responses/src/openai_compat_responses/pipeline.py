@@ -49,7 +49,7 @@ class ResponsesPipeline(Pipeline[ResponseRequest]):
             return json_response(data)
         resp_id = new_id("resp")
         if telemetry is not None:
-            responses_telemetry.text_answered(telemetry, resp_id, request.model, result)
+            telemetry.answered_text(resp_id, request.model, result)
         return json_response(encode_text_response(resp_id, request.model, now(), settings, result))
 
     def request_attributes(self, request: ResponseRequest) -> dict[str, Any]:

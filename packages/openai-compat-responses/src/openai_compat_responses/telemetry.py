@@ -115,16 +115,6 @@ def _with_reason(out: list[dict[str, Any]], reasons: list[str]) -> list[dict[str
     return out
 
 
-def text_answered(telemetry: RequestTelemetry, resp_id: str, model: str, text: str) -> None:
-    """A whole answer given as text: a completed response with one message."""
-    telemetry.answered(
-        response_id=resp_id,
-        response_model=model,
-        finish_reasons=("stop",),
-        output=lambda: [{"role": "assistant", "parts": text_parts(text), "finish_reason": "stop"}],
-    )
-
-
 def stream_answered(encoder: ResponseStreamEncoder, telemetry: RequestTelemetry) -> None:
     """What a generator answered, streamed or collected: the final response, if one was made."""
     if encoder.final_response is not None:
@@ -140,5 +130,4 @@ __all__ = [
     "request_attributes",
     "response_answered",
     "stream_answered",
-    "text_answered",
 ]
