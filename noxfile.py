@@ -172,40 +172,33 @@ def check_floors(session: nox.Session, requirements: list[Requirement]) -> None:
         session.error("not at the declared floors: " + "; ".join(problems))
 
 
-@nox.session(python=TOOLS_PYTHON)
-def isolation(session: nox.Session) -> None:
-    """Install openai-compat-responses alone (with core) and prove it works without its siblings."""
+def run_alone(session: nox.Session, api: str, *tools: str) -> None:
+    """Install openai-compat-`api` with core and `tools` only, then run `tests/isolation/check_alone.py`."""
+    distribution = f"openai-compat-{api}"
     session.install(
         # Rebuild from the working tree: uv otherwise reuses a cached wheel of a local directory until
         # its pyproject.toml changes.
         "--reinstall-package",
         "openai-compat-core",
         "--reinstall-package",
-        "openai-compat-responses",
+        distribution,
         package_dir("openai-compat-core"),
-        package_dir("openai-compat-responses"),
-        "uvicorn",
-        "httpx",
-        "pytest",
+        package_dir(distribution),
+        *tools,
     )
-    session.run("python", "-I", "tests/isolation/check_responses_alone.py")
+    session.run("python", "-I", "tests/isolation/check_alone.py", api)
+
+
+@nox.session(python=TOOLS_PYTHON)
+def isolation(session: nox.Session) -> None:
+    """Install openai-compat-responses alone (with core) and prove it works without its siblings."""
+    run_alone(session, "responses", "uvicorn", "httpx", "pytest")
 
 
 @nox.session(python=TOOLS_PYTHON)
 def isolation_embeddings(session: nox.Session) -> None:
     """Install openai-compat-embeddings alone (with core) and prove it serves without its siblings or numpy."""
-    session.install(
-        # Rebuilt from the working tree, as in `isolation`.
-        "--reinstall-package",
-        "openai-compat-core",
-        "--reinstall-package",
-        "openai-compat-embeddings",
-        package_dir("openai-compat-core"),
-        package_dir("openai-compat-embeddings"),
-        "uvicorn",
-        "httpx",
-    )
-    session.run("python", "-I", "tests/isolation/check_embeddings_alone.py")
+    run_alone(session, "embeddings", "uvicorn", "httpx")
 
 
 @nox.session(python=TOOLS_PYTHON)
