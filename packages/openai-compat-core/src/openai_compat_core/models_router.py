@@ -153,8 +153,7 @@ def add_models_routes(
         operation_id=_operation_id(operation_id_prefix, "retrieve_model_alias"),
     )
     async def get_model(model: str) -> ModelObject:
-        if model not in await catalog.names():
-            raise model_not_found(model)
+        await catalog.require(model)
         return catalog.model_object(model, int(time.time()))
 
 
