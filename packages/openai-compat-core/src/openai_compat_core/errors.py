@@ -236,6 +236,11 @@ def _exception_text(exc: BaseException) -> str:
         return "the exception's message could not be read"
 
 
+def _failure_message(exc: BaseException, prefix: str, expose: bool) -> str:
+    """`<prefix>: <exception text>`, or `<prefix>.` when the exception's text is not to be shown."""
+    return f"{prefix}: {_exception_text(exc)}" if expose else f"{prefix}."
+
+
 def callback_failure(exc: BaseException, prefix: str, *, expose: bool = True) -> OpenAIHTTPException:
     """Build the 500 answer for a user callback that raised `exc`.
 
@@ -243,7 +248,7 @@ def callback_failure(exc: BaseException, prefix: str, *, expose: bool = True) ->
     out). An exception with a boolean attribute `should_retry` sets `x-should-retry` accordingly;
     otherwise it is `false`.
     """
-    message = f"{prefix}: {_exception_text(exc)}" if expose else f"{prefix}."
+    message = _failure_message(exc, prefix, expose)
     retry = getattr(exc, "should_retry", None)
     headers = {"x-should-retry": "true" if retry is True else "false"}
     return OpenAIHTTPException(500, message, type="server_error", headers=headers)
@@ -328,8 +333,7 @@ def stream_error(exc: BaseException, prefix: str, *, expose: bool = True) -> dic
             "param": None,
             "code": None,
         }
-    message = f"{prefix}: {_exception_text(exc)}" if expose else f"{prefix}."
-    return {"message": message, "type": "server_error", "param": None, "code": None}
+    return {"message": _failure_message(exc, prefix, expose), "type": "server_error", "param": None, "code": None}
 
 
 __all__ = [
