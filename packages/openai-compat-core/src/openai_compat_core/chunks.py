@@ -20,15 +20,9 @@ def default_chunk_mapper(chunk: Any) -> str:
     if isinstance(chunk, str):
         return chunk
     if isinstance(chunk, dict) and "content" in chunk:
-        content = chunk["content"]
-        if content is None:
-            return ""
-        return content if isinstance(content, str) else str(content)
+        return _mapped_text(chunk["content"])
     if hasattr(chunk, "content"):
-        content = chunk.content
-        if content is None:
-            return ""
-        return content if isinstance(content, str) else str(content)
+        return _mapped_text(chunk.content)
     return str(chunk)
 
 
@@ -240,6 +234,7 @@ class _Fields:
 
 
 def _mapped_text(value: Any) -> str:
+    """A chunk's text: a `str` as it is, `None` as `""`, anything else through `str()`."""
     if isinstance(value, str):
         return value
     return "" if value is None else str(value)
