@@ -246,12 +246,10 @@ class Pipeline(Generic[RequestT]):
                 telemetry.hand_over(self.stream_facts)
             return EventStreamResponse(source, encoder, log=self.logger, telemetry=telemetry)
         with callback_errors(self.failure_prefix, self.logger, expose=self.expose_errors):
-            if telemetry is None:
+            try:
                 await run_to_end(source, encoder, request, keep=False)
-            else:
-                try:
-                    await run_to_end(source, encoder, request, keep=False)
-                finally:
+            finally:
+                if telemetry is not None:
                     telemetry.read(encoder, self.stream_facts)
         return json_response(self.collected(encoder))
 
