@@ -177,17 +177,7 @@ class Pipeline(Generic[RequestT]):
             attributes=lambda: self.request_attributes(parsed),
             content=lambda: self.content_attributes(parsed),
         )
-        with telemetry.active():
-            try:
-                response = await self.serve(parsed, request)
-            except Exception as exc:  # noqa: BLE001 - answered with its envelope, as the route handler would
-                return telemetry.failed(exc)
-            except BaseException as exc:
-                telemetry.finish("failed", exc)
-                raise
-        if not telemetry.streaming:
-            telemetry.finish("completed")
-        return response
+        return await telemetry.serve(lambda: self.serve(parsed, request))
 
     async def serve(self, parsed: RequestT, request: Request) -> Response:
         """Run hooks and callback for a parsed request, then `answer`."""

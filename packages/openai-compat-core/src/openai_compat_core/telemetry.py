@@ -100,16 +100,7 @@ class RouterTelemetry:
         if observed is None:
             return await work(None)
         observed.start()
-        with observed.active():
-            try:
-                response = await work(observed)
-            except Exception as exc:  # noqa: BLE001 - answered with its envelope, as the route handler would
-                return observed.failed(exc)
-            except BaseException as exc:
-                observed.finish("failed", exc)
-                raise
-        observed.finish("completed")
-        return response
+        return await observed.serve(lambda: work(observed))
 
 
 class _Active:
@@ -287,6 +278,23 @@ class RequestTelemetry:
             encoder.encode = first
         except AttributeError:  # `__slots__` without `encode`, or a read-only object: no time to first token
             return
+
+    async def serve(self, work: Callable[[], Awaitable[Response]]) -> Response:
+        """Answer with `work()`, its span current, then finish as completed unless a stream took the request over.
+
+        A failure is answered with its error envelope (`exception_to_response`), as the route would.
+        """
+        with self.active():
+            try:
+                response = await work()
+            except Exception as exc:  # noqa: BLE001 - answered with its envelope, as the route handler would
+                return self.failed(exc)
+            except BaseException as exc:
+                self.finish("failed", exc)
+                raise
+        if not self.streaming:
+            self.finish("completed")
+        return response
 
     def failed(self, exc: Exception) -> Response:
         """Finish as failed (or disconnected) and return the error answer for `exc`."""
