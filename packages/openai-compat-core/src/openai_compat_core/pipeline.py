@@ -156,17 +156,19 @@ class Pipeline(Generic[RequestT]):
         telemetry = self.telemetry.begin()
         if telemetry is not None:
             return await self._observed(request, telemetry)
-        parsed = await read_json_body(
+        parsed = await self._read(request)
+        return await self.serve(parsed, request)
+
+    def _read(self, request: Request) -> Awaitable[Any]:
+        """Read and validate the request's body as `request_model` (`read_json_body`, under this pipeline's limits)."""
+        return read_json_body(
             request, self.request_model, max_body_size=self.max_body_size, max_json_depth=self.max_json_depth
         )
-        return await self.serve(parsed, request)  # type: ignore[arg-type]
 
     async def _observed(self, request: Request, telemetry: RequestTelemetry) -> Response:
         """`endpoint` for a request something records: its telemetry spans the answer and ends with it."""
         try:
-            parsed: Any = await read_json_body(
-                request, self.request_model, max_body_size=self.max_body_size, max_json_depth=self.max_json_depth
-            )
+            parsed = await self._read(request)
         except Exception as exc:  # noqa: BLE001 - answered with its envelope, as the route handler would
             telemetry.start()
             return telemetry.failed(exc)
