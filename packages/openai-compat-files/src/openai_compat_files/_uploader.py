@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from openai_compat_core.bodies import declared_length
-from openai_compat_core.callbacks import Callback, callable_accepts_kwarg, ensure_async, request_headers
+from openai_compat_core.callbacks import Callback, request_headers
 from openai_compat_core.errors import callback_errors, callback_failure
 from openai_compat_files._answers import file_object, missing
 from openai_compat_files._multipart import (
@@ -56,11 +56,9 @@ class Uploader:
         self.max_file_size = max_file_size
         self.max_body_size = None if max_file_size is None else max_file_size + FORM_OVERHEAD
         if self.streaming:
-            self._stream_call = ensure_async(run_file_upload)
-            self._stream_kwargs = frozenset(
-                name
-                for name in ("purpose", "filename", "content_type", "fields", "headers")
-                if callable_accepts_kwarg(run_file_upload, name)
+            # `file` is declared (`wants_stream` checked it); the others reach the callback only if it declares them.
+            self._stream_call = Callback(
+                run_file_upload, optional=("file", "purpose", "filename", "content_type", "fields", "headers")
             )
         else:
             self._bytes_call = Callback(run_file_upload, optional=("fields", "headers"))
@@ -156,18 +154,18 @@ class Uploader:
 
     async def _run_streaming(self, stream: UploadStream, fields: dict[str, bytes], request: Request) -> FileObject:
         text = fields_text(fields)
-        available: dict[str, Any] = {
+        kwargs: dict[str, Any] = {
+            "file": stream,
             "purpose": text.get("purpose", ""),
             "filename": stream.filename,
             "content_type": stream.content_type,
             "fields": text,
         }
-        kwargs = {name: value for name, value in available.items() if name in self._stream_kwargs}
-        if "headers" in self._stream_kwargs:
+        if self._stream_call.accepts("headers"):
             kwargs["headers"] = request_headers(request.headers)
         try:
             try:
-                result = await self._stream_call(file=stream, **kwargs)
+                result = await self._stream_call(**kwargs)
             except Exception as exc:
                 # A failed upload is answered as such, whatever the callback made of the error.
                 if stream.error is not None:
