@@ -105,8 +105,7 @@ class ChatStreamEncoder:
         self.role_on_every_delta = role_on_every_delta
         self._role_pending = True  # choice 0 has not sent its first delta yet
         self._roles_sent: set[int] = set()  # other choices' indexes, from ChatCompletion chunks
-        self._text_with_role = self._text_template({"role": "assistant", "content": slot(0)})
-        self._text = self._text_with_role if role_on_every_delta else self._text_template({"content": slot(0)})
+        self._set_text_templates({})
         choice = {"index": 0, "delta": slot(0), "logprobs": None, "finish_reason": slot(1)}
         self._delta = FrameTemplate({**self._head, "choices": [choice], **self._tail})
         self._finish_sent = False
@@ -116,6 +115,13 @@ class ChatStreamEncoder:
         self._choices: dict[int, ChoiceState] = {0: ChoiceState()}
         self._usage: dict[str, Any] | None = None
         self._fingerprint: str | None = None
+
+    def _set_text_templates(self, extra: dict[str, Any]) -> None:
+        """The frames of a text delta of choice 0, with and without the role; `extra` follows the content."""
+        self._text_with_role = self._text_template({"role": "assistant", "content": slot(0), **extra})
+        self._text = (
+            self._text_with_role if self.role_on_every_delta else self._text_template({"content": slot(0), **extra})
+        )
 
     def _text_template(self, delta: dict[str, Any]) -> FrameTemplate:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}
@@ -220,12 +226,7 @@ class ChatStreamEncoder:
         if self._reasoning_seen:
             return
         self._reasoning_seen = True
-        self._text = self._text_template(
-            {"role": "assistant", "content": slot(0), "reasoning_content": None}
-            if self.role_on_every_delta
-            else {"content": slot(0), "reasoning_content": None}
-        )
-        self._text_with_role = self._text_template({"role": "assistant", "content": slot(0), "reasoning_content": None})
+        self._set_text_templates({"reasoning_content": None})
 
     def _delta_frame(self, delta: dict[str, Any], finish_reason: str | None) -> bytes:
         """A frame of choice 0 carrying `delta`, with the role when every delta or the first carries it."""
