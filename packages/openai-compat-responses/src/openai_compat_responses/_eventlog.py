@@ -1,4 +1,7 @@
-"""The event logs of `InMemoryResponseStore`: bounded batches that readers replay and then follow."""
+"""Event logs of background streams in memory: bounded batches that readers replay and then follow.
+
+`InMemoryResponseStore` keeps every log this way; a `RedisResponseStore` worker its own runs' (`LocalLog`).
+"""
 
 import asyncio
 from collections import deque

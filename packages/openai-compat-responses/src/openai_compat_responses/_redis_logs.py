@@ -11,86 +11,49 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from openai_compat_responses.store import EventBatch, EventsUnavailableError, StoreUnavailableError
+from openai_compat_responses._eventlog import EventLog, follow
+from openai_compat_responses.store import EventBatch, StoreUnavailableError
 
 
-class LocalLog:
-    """The recent events of a background stream this worker runs, followed by its readers here."""
+class LocalLog(EventLog):
+    """The recent events of a background stream this worker runs, followed by its readers here.
+
+    An `EventLog` that starts at its first batch and keeps itself within `max_events` and `max_bytes`.
+    """
+
+    __slots__ = ("finished_here", "max_bytes", "max_events", "scope", "started")
 
     def __init__(self, scope: str, *, max_events: int, max_bytes: int) -> None:
+        super().__init__(0)
         self.scope = scope
         self.max_events = max_events
         self.max_bytes = max_bytes
-        self.batches: deque[EventBatch] = deque()
-        self.head = 0  # absolute index of batches[0]
-        self.first_kept: int | None = None
-        self.next_seq = 0
-        self.nbytes = 0
-        self.final = False
-        self.dropped = False
+        self.started = False  # got its first batch (`first_kept` is known)
         self.finished_here = False  # the runner here took a terminal status (the log ends normally)
-        self.changed = asyncio.Event()
 
     def covers(self, after: int) -> bool:
         """Whether every event after `after` is here (or still to come here)."""
-        return not self.dropped and self.first_kept is not None and after + 1 >= self.first_kept
+        return self.started and not self.lost(after)
 
     def append(self, batch: EventBatch, *, final: bool) -> None:
+        """Add a batch (`final`: the last one), then trim the oldest beyond the bounds; ignored once ended."""
         if self.final or self.dropped:
             return
-        if self.first_kept is None:
+        if not self.started:
+            self.started = True
             self.first_kept = batch.first
-        self.batches.append(batch)
-        self.next_seq = batch.last + 1
-        self.nbytes += len(batch.data)
-        self.final = final
+        # Readers woken by `add` run after this returns: they see the log trimmed.
+        self.add(batch, final=final)
         while len(self.batches) > 1 and (
             self.next_seq - self.first_kept > self.max_events or self.nbytes > self.max_bytes
         ):
-            dropped = self.batches.popleft()
-            self.head += 1
-            self.first_kept = dropped.last + 1
-            self.nbytes -= len(dropped.data)
-        self._wake()
+            self.pop_oldest()
 
-    def drop(self) -> None:
-        """The response is gone: readers here learn it (`EventsUnavailableError`)."""
-        self.dropped = True
-        self.batches.clear()
-        self._wake()
-
-    def _wake(self) -> None:
-        changed = self.changed
-        self.changed = asyncio.Event()
-        changed.set()
-
-    def _lost(self, position: int) -> bool:
-        return self.dropped or (self.first_kept is not None and position + 1 < self.first_kept)
-
-    async def follow(self, response_id: str, after: int) -> AsyncIterator[EventBatch]:
+    def follow(self, response_id: str, after: int) -> AsyncIterator[EventBatch]:
         """The events after `after`, those here then live ones, until the final batch."""
-        position = after
-        index = self.head
-        while True:
-            changed = self.changed
-            if self._lost(position):
-                raise EventsUnavailableError(response_id, position, None if self.dropped else self.first_kept)
-            index = max(index, self.head)
-            while index - self.head < len(self.batches):
-                batch = self.batches[index - self.head].after(position)
-                index += 1
-                if batch is not None:
-                    position = batch.last
-                    yield batch
-                    if self._lost(position):
-                        break
-            else:
-                if self.final:
-                    return
-                await changed.wait()
+        return follow(response_id, self, after)
 
 
 def merge(batches: list[EventBatch], *, max_bytes: int, max_events: int) -> list[EventBatch]:
