@@ -1,11 +1,10 @@
 """Reading a background stream's event log from Redis: what is kept after a point, then live batches."""
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
+from openai_compat_responses._redis_plumbing import data, text
 from openai_compat_responses.store import RUNNING_STATUSES, EventBatch, EventsUnavailableError
-
-T = TypeVar("T")
 
 BLOCK_MS = 1000
 """How long one wait for new events lasts before the reader checks on the response (milliseconds)."""
@@ -15,10 +14,6 @@ PAGE = 100
 
 IDLE_CHECKS = 3
 """Waits without news after which a log whose response has ended without its final batch is given up."""
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _field(fields: dict[Any, Any], name: str) -> Any:
@@ -44,7 +39,7 @@ async def follow(
     """
     position = after
     found = await call("read events", client.xrevrange(events_key, max=f"{after + 1}-1", min="-", count=1))
-    cursor = _text(found[0][0]) if found else "-"
+    cursor = text(found[0][0]) if found else "-"
     inclusive = True
     idle = 0
     while True:
@@ -61,30 +56,26 @@ async def follow(
         if entries:
             idle = 0
             for entry_id, fields in entries:
-                cursor, inclusive = _text(entry_id), False
+                cursor, inclusive = text(entry_id), False
                 first = int(cursor.split("-")[0])
                 if first > position + 1:
                     raise EventsUnavailableError(response_id, position, first)
-                batch = EventBatch(first, int(_text(_field(fields, "l"))), _data(_field(fields, "d"))).after(position)
+                batch = EventBatch(first, int(text(_field(fields, "l"))), data(_field(fields, "d"))).after(position)
                 if batch is not None:
                     position = batch.last
                     yield batch
-                if _text(_field(fields, "f")) == "1":
+                if text(_field(fields, "f")) == "1":
                     return
             continue
         state = await log_state()
         if state is None or not state[1]:
             raise EventsUnavailableError(response_id, position)
-        first_kept = int(_text(state[1]).split("-")[0])
+        first_kept = int(text(state[1]).split("-")[0])
         if position + 1 < first_kept:
             raise EventsUnavailableError(response_id, position, first_kept)
-        if _text(state[0]) in RUNNING_STATUSES:
+        if text(state[0]) in RUNNING_STATUSES:
             await check_lease()
             continue
         idle += 1
         if idle >= IDLE_CHECKS:
             raise EventsUnavailableError(response_id, position, first_kept)
-
-
-def _data(value: Any) -> bytes:
-    return value if isinstance(value, bytes) else str(value).encode()
