@@ -16,7 +16,7 @@ from openai_compat_responses._objects import new_id, now
 from openai_compat_responses._records import list_envelope, listed_item, not_found, page_envelope, unknown_cursor
 from openai_compat_responses.models import InputItem
 from openai_compat_responses.stateful import StatefulResponsesPipeline
-from openai_compat_responses.store import StoredConversation, UnknownCursorError
+from openai_compat_responses.store import ResponseStore, StoredConversation, UnknownCursorError
 
 MAX_ITEMS_PER_REQUEST = 20
 """How many items one request may add to a conversation (OpenAI's limit)."""
@@ -70,10 +70,7 @@ def add_conversation_routes(
 
     async def conversation_of(request: Request, conversation_id: str) -> tuple[str, StoredConversation]:
         scope = await pipeline.scope(request)
-        found = await store.get_conversation(conversation_id, scope)
-        if found is None:
-            raise not_found("Conversation", conversation_id)
-        return scope, found
+        return scope, await _conversation(store, conversation_id, scope)
 
     async def create_conversation(request: Request) -> Response:
         raw = await request.body()
@@ -129,9 +126,10 @@ def add_conversation_routes(
         return json_response(page_envelope(page))
 
     async def retrieve_item(request: Request, conversation_id: str, item_id: str) -> Response:
-        scope, _ = await conversation_of(request, conversation_id)
+        scope = await pipeline.scope(request)
         item = await store.get_conversation_item(conversation_id, scope, item_id)
         if item is None:
+            await _conversation(store, conversation_id, scope)  # read only on this way: the 404 names what is missing
             raise not_found("Item", item_id)
         return json_response(listed_item(item))
 
@@ -163,6 +161,13 @@ def add_conversation_routes(
         tags=tags,
         responses=responses,
     )
+
+
+async def _conversation(store: ResponseStore, conversation_id: str, scope: str) -> StoredConversation:
+    found = await store.get_conversation(conversation_id, scope)
+    if found is None:
+        raise not_found("Conversation", conversation_id)
+    return found
 
 
 def _register(
