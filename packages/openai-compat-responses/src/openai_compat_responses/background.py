@@ -62,6 +62,18 @@ class Job:
     new_items: list[dict[str, Any]]
 
 
+async def add_to_conversation(
+    store: ResponseStore,
+    conversation_id: str | None,
+    scope: str,
+    new_items: list[dict[str, Any]],
+    response: dict[str, Any],
+) -> None:
+    """Add a turn's new input items and its output to its conversation (if any), when the response ended with them."""
+    if conversation_id is not None and response.get("status") in _ADD_TO_CONVERSATION:
+        await store.add_conversation_items(conversation_id, scope, [*new_items, *(response.get("output") or [])])
+
+
 class _Log:
     """Where the task's frames go: the store's log (streamed responses), the terminal frame held back."""
 
@@ -207,10 +219,7 @@ class BackgroundRunner:
         if recorded:
             held, log.held = log.held, None
             await log.append(held or _terminal(final, log.next_seq), final=True)
-            status = str(final.get("status"))
-            if job.conversation_id is not None and status in _ADD_TO_CONVERSATION:
-                items = [*job.new_items, *(final.get("output") or [])]
-                await self.store.add_conversation_items(job.conversation_id, job.scope, items)
+            await add_to_conversation(self.store, job.conversation_id, job.scope, job.new_items, final)
             return
         # Cancelled before the result was recorded: the result is dropped, its output kept.
         await self._cancelled(job, log, final)

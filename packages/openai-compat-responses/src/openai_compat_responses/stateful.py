@@ -43,7 +43,7 @@ from openai_compat_responses._objects import (
     request_settings,
 )
 from openai_compat_responses._records import invalid, previous_not_found
-from openai_compat_responses.background import BackgroundRunner, Job, replay_response
+from openai_compat_responses.background import BackgroundRunner, Job, add_to_conversation, replay_response
 from openai_compat_responses.encoder import ResponseStreamEncoder
 from openai_compat_responses.models import InputItem, Response, ResponseRequest
 from openai_compat_responses.pipeline import ResponsesPipeline, input_items
@@ -55,8 +55,6 @@ from openai_compat_responses.store import (
     StoredResponse,
     assign_item_ids,
 )
-
-_ADD_TO_CONVERSATION = frozenset({"completed", "incomplete"})
 
 
 class StoreScope(Protocol):
@@ -324,9 +322,7 @@ class StatefulResponsesPipeline(ResponsesPipeline):
                 stream=False,
             )
             await self.store.create_response(record)
-        if turn.conversation_id is not None and response.get("status") in _ADD_TO_CONVERSATION:
-            items = [*turn.new_items, *(response.get("output") or [])]
-            await self.store.add_conversation_items(turn.conversation_id, turn.scope, items)
+        await add_to_conversation(self.store, turn.conversation_id, turn.scope, turn.new_items, response)
 
     async def save_stream(self, turn: Turn, encoder: ResponseStreamEncoder) -> None:
         """After a foreground stream: keep its response (`cancelled` with its output so far if its client left)."""
