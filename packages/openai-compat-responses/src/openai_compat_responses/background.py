@@ -332,4 +332,4 @@ async def replay_response(store: ResponseStore, response_id: str, scope: str, af
     return EventStreamResponse(_batches(events, after), _Replay(after), log=logger)
 
 
-__all__ = ["CANCELLED_EVENT", "BackgroundRunner", "Job", "replay_response"]
+__all__ = ["CANCELLED_EVENT", "BackgroundRunner", "Job", "add_to_conversation", "replay_response"]
